@@ -1,0 +1,166 @@
+"""The exceptions the API client raises, built from the ``{error, message}`` envelope and the status code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = [
+    "DuvoError",
+    "ApiError",
+    "AuthError",
+    "ForbiddenError",
+    "NotFoundError",
+    "ConflictError",
+    "TooLargeError",
+    "ValidationError",
+    "RateLimitedError",
+    "TransientError",
+    "ServerError",
+    "NetworkError",
+    "error_from_response",
+]
+
+
+class DuvoError(Exception):
+    """Anything the Duvo API or the way to it refused or failed. ``str()`` is one line for a person."""
+
+    transient = False
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+    def __str__(self) -> str:
+        prefix = f"{self.status} " if self.status else ""
+        code = f"{self.code}: " if self.code else ""
+        return f"{prefix}{code}{self.message}"
+
+
+class ApiError(DuvoError):
+    """A 4xx the server answered that no more specific class covers."""
+
+
+class AuthError(ApiError):
+    """401: the key is missing, unknown or revoked."""
+
+
+class ForbiddenError(ApiError):
+    """403: the key may not touch this resource."""
+
+
+class NotFoundError(ApiError):
+    """404: no such run, request or sandbox."""
+
+
+class ConflictError(ApiError):
+    """409: the resource is not in a state that allows this (e.g. the run is no longer waiting)."""
+
+
+class TooLargeError(ApiError):
+    """413: the file is over the direct-upload limit."""
+
+
+class ValidationError(ApiError):
+    """400 or 422: the request's parameters were refused."""
+
+
+class RateLimitedError(ApiError):
+    """429: too many requests; nothing more may be sent before ``retry_after`` seconds."""
+
+    transient = True
+
+    def __init__(self, message: str, *, retry_after: float, status: int | None = 429, code: str | None = None) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class TransientError(DuvoError):
+    """A failure that may go away on retry."""
+
+    transient = True
+
+
+class ServerError(TransientError):
+    """5xx from the server or a proxy in front of it."""
+
+
+class NetworkError(TransientError):
+    """No answer: connection refused or reset, DNS, timeout."""
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: ValidationError,
+    401: AuthError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: TooLargeError,
+    422: ValidationError,
+}
+
+_REASONS = {
+    400: "bad request",
+    401: "the API key was refused",
+    403: "this key has no access to that",
+    404: "not found",
+    409: "conflict with the current state",
+    413: "file too large",
+    422: "validation failed",
+    429: "rate limited",
+    500: "server error",
+    502: "upstream unavailable",
+    503: "service unavailable",
+    504: "gateway timeout",
+}
+
+
+def parse_retry_after(value: str | None, default: float = 1.0) -> float:
+    """``retry-after`` in seconds (delta-seconds form); ``default`` when absent or unreadable."""
+    if value is None:
+        return default
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return default
+    if seconds != seconds or seconds < 0:
+        return default
+    return min(seconds, 3600.0)
+
+
+def _summarise_body(body: bytes, content_type: str) -> tuple[str | None, str | None]:
+    """(code, message) from an error body; HTML or other text becomes a short plain message."""
+    if not body:
+        return None, None
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        code = data.get("error")
+        message = data.get("message")
+        return (
+            code if isinstance(code, str) else None,
+            message if isinstance(message, str) else None,
+        )
+    text = body[:2000].decode("utf-8", "replace")
+    if "html" in content_type.lower() or text.lstrip().lower().startswith(("<!doctype", "<html")):
+        return None, "the server answered with an HTML page instead of JSON (a proxy or gateway error?)"
+    first = " ".join(text.split())[:200]
+    return None, first or None
+
+
+def error_from_response(status: int, body: bytes, headers: dict[str, str] | Any) -> DuvoError:
+    """The exception for a non-2xx response. ``headers`` is any case-insensitive mapping."""
+    content_type = headers.get("content-type", "") if headers is not None else ""
+    code, message = _summarise_body(body, content_type or "")
+    message = message or code or _REASONS.get(status, f"HTTP {status}")
+    if status == 429:
+        retry = parse_retry_after(headers.get("retry-after") if headers is not None else None)
+        return RateLimitedError(message, retry_after=retry, code=code)
+    if status >= 500:
+        return ServerError(message, status=status, code=code)
+    cls = _BY_STATUS.get(status, ApiError)
+    return cls(message, status=status, code=code)

@@ -1,0 +1,495 @@
+"""Typed views of what the Duvo API sends.
+
+Every parser here is total: unknown fields are ignored, unknown status strings
+are kept as they are, missing optional fields become ``None`` and timestamps
+that do not parse become ``None``. Nothing in this module raises on server data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "RunStatus",
+    "Run",
+    "RunDetail",
+    "ToolCall",
+    "ToolResult",
+    "Message",
+    "MessagePage",
+    "QuestionOption",
+    "Question",
+    "HumanRequest",
+    "HumanRequestResult",
+    "StopResult",
+    "Sandbox",
+    "SandboxFile",
+    "UploadUrl",
+    "UploadedFile",
+    "TeamRun",
+    "TeamRunPage",
+    "parse_timestamp",
+]
+
+
+class RunStatus(str, Enum):
+    """Run statuses the API documents. Others are kept as plain strings."""
+
+    NOT_STARTED = "not_started"
+    PENDING = "pending"
+    STARTING = "starting"
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    STOPPED = "stopped"
+    NEEDS_ATTENTION = "needs_attention"
+
+
+TERMINAL_STATUSES = frozenset({"completed", "failed", "interrupted", "stopped"})
+"""Statuses in which a run does nothing until someone posts a message to it."""
+
+ACTIVE_STATUSES = frozenset({"not_started", "pending", "starting", "running", "needs_attention"})
+"""Statuses in which a run is expected to change on its own."""
+
+KNOWN_STATUSES = frozenset(s.value for s in RunStatus)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """ISO 8601 (with ``Z`` or an offset, or naive = UTC) to an aware datetime; anything else to None."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _str(value: Any, default: str = "") -> str:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, bool)):
+        return str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return default
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value == value and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return default
+    return default
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of an assignment, as ``GET /v1/runs/{id}`` or the team listing describes it."""
+
+    id: str
+    agent_id: str = ""
+    status: str = "unknown"
+    build_id: str | None = None
+    source: str | None = None
+    sandbox_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    human_in_the_loop_enabled: bool = False
+    # Only the team listing sends these two.
+    title: str | None = None
+    agent_name: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == "waiting"
+
+    @property
+    def is_known_status(self) -> bool:
+        return self.status in KNOWN_STATUSES
+
+    @classmethod
+    def from_json(cls, data: Any) -> Run | None:
+        """A run from a JSON object; None when ``data`` is null, not an object, or has no id."""
+        if not isinstance(data, dict):
+            return None
+        run_id = _str(data.get("id"))
+        if not run_id:
+            return None
+        return cls(
+            id=run_id,
+            agent_id=_str(data.get("agent_id")),
+            status=_str(data.get("status"), "unknown") or "unknown",
+            build_id=_opt_str(data.get("build_id")),
+            source=_opt_str(data.get("source")),
+            sandbox_id=_opt_str(data.get("sandbox_id")),
+            created_at=parse_timestamp(data.get("created_at")),
+            updated_at=parse_timestamp(data.get("updated_at")),
+            started_at=parse_timestamp(data.get("started_at")),
+            completed_at=parse_timestamp(data.get("completed_at")),
+            human_in_the_loop_enabled=data.get("human_in_the_loop_enabled") is True,
+            title=_opt_str(data.get("title")),
+            agent_name=_opt_str(data.get("agent_name")),
+        )
+
+
+@dataclass(frozen=True)
+class QuestionOption:
+    """One predefined answer to a question."""
+
+    label: str
+    description: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> QuestionOption | None:
+        if isinstance(data, str):
+            return cls(label=data)
+        if not isinstance(data, dict):
+            return None
+        label = _str(data.get("label"))
+        if not label:
+            return None
+        return cls(label=label, description=_opt_str(data.get("description")))
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a ``question`` human request. No options means free text."""
+
+    question: str
+    header: str | None = None
+    options: tuple[QuestionOption, ...] = ()
+    multi_select: bool = False
+
+    @property
+    def is_free_text(self) -> bool:
+        return not self.options
+
+    @classmethod
+    def from_json(cls, data: Any) -> Question | None:
+        if isinstance(data, str):
+            return cls(question=data) if data else None
+        if not isinstance(data, dict):
+            return None
+        text = _str(data.get("question"))
+        if not text:
+            return None
+        options = tuple(o for o in (QuestionOption.from_json(x) for x in _list(data.get("options"))) if o)
+        return cls(
+            question=text,
+            header=_opt_str(data.get("header")),
+            options=options,
+            multi_select=data.get("multi_select") is True,
+        )
+
+
+@dataclass(frozen=True)
+class HumanRequest:
+    """A run's pending request for a person: an approval (yes/no) or structured questions."""
+
+    id: str
+    run_id: str
+    title: str = ""
+    description: str | None = None
+    type: str = "approval"
+    created_at: datetime | None = None
+    questions: tuple[Question, ...] = ()
+
+    @property
+    def is_approval(self) -> bool:
+        return self.type != "question"
+
+    @classmethod
+    def from_json(cls, data: Any, run_id: str = "") -> HumanRequest | None:
+        if not isinstance(data, dict):
+            return None
+        req_id = _str(data.get("id"))
+        if not req_id:
+            return None
+        questions = tuple(q for q in (Question.from_json(x) for x in _list(data.get("questions"))) if q)
+        kind = _str(data.get("type"), "approval") or "approval"
+        return cls(
+            id=req_id,
+            run_id=_str(data.get("run_id")) or run_id,
+            title=_str(data.get("title")),
+            description=_opt_str(data.get("description")),
+            type=kind,
+            created_at=parse_timestamp(data.get("created_at")),
+            questions=questions,
+        )
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """``GET /v1/runs/{id}``: the run (None when it no longer exists) and its pending request."""
+
+    run: Run | None
+    pending_human_request: HumanRequest | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunDetail:
+        body = _dict(data)
+        run = Run.from_json(body.get("run"))
+        request = HumanRequest.from_json(body.get("pending_human_request"), run.id if run else "")
+        return cls(run=run, pending_human_request=request)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """An assistant's call of a tool."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> ToolCall | None:
+        if not isinstance(data, dict):
+            return None
+        args = data.get("arguments")
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except ValueError:
+                args = {"_raw": args}
+        if not isinstance(args, dict):
+            args = {} if args is None else {"_value": args}
+        return cls(id=_str(data.get("id")), name=_str(data.get("name"), "?") or "?", arguments=args)
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool returned (``result``, any JSON value) or the error it raised."""
+
+    tool_call_id: str
+    result: Any = None
+    error: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return bool(self.error)
+
+    @classmethod
+    def from_json(cls, data: Any) -> ToolResult | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            tool_call_id=_str(data.get("tool_call_id")),
+            result=data.get("result"),
+            error=_opt_str(data.get("error")),
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message of a run's conversation."""
+
+    id: str
+    type: str = "message"
+    role: str = "assistant"
+    timestamp: datetime | None = None
+    text_content: str | None = None
+    tool_call: ToolCall | None = None
+    tool_result: ToolResult | None = None
+    raw_timestamp: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Message | None:
+        if not isinstance(data, dict):
+            return None
+        raw_ts = _opt_str(data.get("timestamp"))
+        return cls(
+            id=_str(data.get("id")),
+            type=_str(data.get("type"), "message"),
+            role=_str(data.get("role"), "unknown") or "unknown",
+            timestamp=parse_timestamp(raw_ts),
+            text_content=_opt_str(data.get("text_content")),
+            tool_call=ToolCall.from_json(data.get("tool_call")),
+            tool_result=ToolResult.from_json(data.get("tool_result")),
+            raw_timestamp=raw_ts,
+        )
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """One page of ``GET /v1/runs/{id}/messages``."""
+
+    messages: tuple[Message, ...]
+    total: int
+    limit: int
+    offset: int
+
+    @classmethod
+    def from_json(cls, data: Any) -> MessagePage:
+        body = _dict(data)
+        messages = tuple(m for m in (Message.from_json(x) for x in _list(body.get("messages"))) if m)
+        offset = max(0, _int(body.get("offset")))
+        total = _int(body.get("total"), offset + len(messages))
+        # A total the server got wrong must not make a caller skip or refetch.
+        total = max(total, offset + len(messages))
+        return cls(messages=messages, total=total, limit=max(0, _int(body.get("limit"), len(messages))), offset=offset)
+
+
+@dataclass(frozen=True)
+class HumanRequestResult:
+    """The answered request, as ``respond`` returns it."""
+
+    id: str
+    run_id: str = ""
+    title: str = ""
+    response: str | None = None
+    responded_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> HumanRequestResult:
+        body = _dict(_dict(data).get("human_request"))
+        return cls(
+            id=_str(body.get("id")),
+            run_id=_str(body.get("run_id")),
+            title=_str(body.get("title")),
+            response=_opt_str(body.get("response")),
+            responded_at=parse_timestamp(body.get("responded_at")),
+        )
+
+
+@dataclass(frozen=True)
+class StopResult:
+    """``POST /v1/runs/{id}/stop``."""
+
+    success: bool
+    message: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> StopResult:
+        body = _dict(data)
+        return cls(success=body.get("success") is True, message=_opt_str(body.get("message")))
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A file space a run can be given."""
+
+    sandbox_id: str
+    expires_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Sandbox:
+        body = _dict(data)
+        return cls(sandbox_id=_str(body.get("sandbox_id")), expires_at=parse_timestamp(body.get("expires_at")))
+
+
+@dataclass(frozen=True)
+class SandboxFile:
+    """One entry of a sandbox directory listing."""
+
+    name: str
+    path: str
+    type: str = "file"
+    size_bytes: int = 0
+
+    @property
+    def is_dir(self) -> bool:
+        return self.type == "dir"
+
+    @classmethod
+    def from_json(cls, data: Any) -> SandboxFile | None:
+        if not isinstance(data, dict):
+            return None
+        path = _str(data.get("path"))
+        name = _str(data.get("name")) or path.rstrip("/").rsplit("/", 1)[-1]
+        if not name and not path:
+            return None
+        return cls(name=name, path=path, type=_str(data.get("type"), "file"), size_bytes=max(0, _int(data.get("size_bytes"))))
+
+    @staticmethod
+    def list_from_json(data: Any) -> list[SandboxFile]:
+        return [f for f in (SandboxFile.from_json(x) for x in _list(_dict(data).get("files"))) if f]
+
+
+@dataclass(frozen=True)
+class UploadUrl:
+    """A presigned URL that takes the file body by HTTP PUT."""
+
+    upload_url: str
+    path: str
+    expires_in_seconds: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: Any) -> UploadUrl:
+        body = _dict(data)
+        expires = body.get("expires_in_seconds")
+        return cls(
+            upload_url=_str(body.get("upload_url")),
+            path=_str(body.get("path")),
+            expires_in_seconds=float(expires) if isinstance(expires, (int, float)) and not isinstance(expires, bool) else 0.0,
+        )
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file the sandbox accepted."""
+
+    path: str
+    size_bytes: int
+
+    @classmethod
+    def from_json(cls, data: Any) -> UploadedFile:
+        body = _dict(data)
+        return cls(path=_str(body.get("path")), size_bytes=max(0, _int(body.get("size_bytes"))))
+
+
+TeamRun = Run
+"""The team listing's rows parse into :class:`Run` (with ``title`` and ``agent_name`` filled in)."""
+
+
+@dataclass(frozen=True)
+class TeamRunPage:
+    """One page of ``GET /v2/teams/{team}/runs``."""
+
+    runs: tuple[Run, ...]
+    total: int
+
+    @classmethod
+    def from_json(cls, data: Any) -> TeamRunPage:
+        body = _dict(data)
+        runs = tuple(r for r in (Run.from_json(x) for x in _list(body.get("data"))) if r)
+        return cls(runs=runs, total=max(len(runs), _int(body.get("total"), len(runs))))
