@@ -1,0 +1,15 @@
+"""Shared fixtures. Every test gets its own DUVO_TUI_HOME so nothing touches the user's files."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Config, state and runtime files of this test live under a temporary folder."""
+    home = tmp_path / "duvo-home"
+    monkeypatch.setenv("DUVO_TUI_HOME", str(home))
+    monkeypatch.delenv("DUVO_API_KEY", raising=False)
+    monkeypatch.delenv("DUVO_BASE_URL", raising=False)
+    return home
