@@ -1,0 +1,470 @@
+"""``duvo-tui runs start/get/list/messages/say/respond/stop``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from duvo_tui.api.client import DuvoClient
+    from duvo_tui.api.models import HumanRequest, Question, Run, RunDetail
+    from duvo_tui.config import Profile
+
+__all__ = ["build_answers", "register"]
+
+STATUSES = (
+    "not_started", "pending", "starting", "running", "waiting",
+    "completed", "failed", "interrupted", "stopped", "needs_attention",
+)  # fmt: skip
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``runs`` and its subcommands."""
+    runs = subparsers.add_parser("runs", help="start, inspect, answer and stop runs", description="Work with runs.")
+    sub = runs.add_subparsers(title="runs commands", dest="runs_command", metavar="COMMAND", required=True)
+
+    start = sub.add_parser("start", help="start a run of an agent", description="Start a run of an agent (assignment).")
+    start.add_argument("agent", metavar="AGENT", help="the agent's uuid or an alias from the profile's [agents]")
+    start.add_argument("--message", metavar="TEXT", help="the first message to the agent")
+    start.add_argument("--sandbox", metavar="ID", help="a sandbox id to give the run")
+    start.add_argument("--webhook-url", metavar="URL", help="where the server posts the run's events")
+    start.set_defaults(handler=_start)
+
+    get = sub.add_parser("get", help="show a run and its pending human request", description="Show one run.")
+    get.add_argument("run_id", metavar="RUN_ID")
+    get.set_defaults(handler=_get)
+
+    list_ = sub.add_parser(
+        "list",
+        help="list runs",
+        description="List the team's runs when the profile has a team_id, else the runs tracked on this machine.",
+    )
+    list_.add_argument("--status", metavar="S", choices=STATUSES, help="only runs in this status")
+    list_.set_defaults(handler=_list)
+
+    messages = sub.add_parser("messages", help="print a run's messages", description="Print a run's messages.")
+    messages.add_argument("run_id", metavar="RUN_ID")
+    messages.add_argument(
+        "--follow", "-f", action="store_true", help="keep printing new messages until the run finishes"
+    )
+    messages.set_defaults(handler=_messages)
+
+    say = sub.add_parser("say", help="post a message to a run", description="Post a message to a run.")
+    say.add_argument("run_id", metavar="RUN_ID")
+    say.add_argument("text", metavar="TEXT")
+    say.set_defaults(handler=_say)
+
+    respond = sub.add_parser(
+        "respond",
+        help="answer a run's human request",
+        description=(
+            "Answer the run's pending human request: --approve or --deny an approval, or --answer each question "
+            "(QUESTION is the question's text, its header or its number; several labels of a multi-select "
+            "question are separated by commas)."
+        ),
+    )
+    respond.add_argument("run_id", metavar="RUN_ID")
+    choice = respond.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--approve", action="store_true", help="approve the request")
+    choice.add_argument("--deny", action="store_true", help="deny the request")
+    choice.add_argument(
+        "--answer", action="append", metavar="QUESTION=ANSWER", help="answer one question (repeat for each)"
+    )
+    respond.set_defaults(handler=_respond)
+
+    stop = sub.add_parser("stop", help="stop a run", description="Stop a run (a no-op when it is not running).")
+    stop.add_argument("run_id", metavar="RUN_ID")
+    stop.set_defaults(handler=_stop)
+
+
+# --- handlers ------------------------------------------------------------------------------------------------
+
+
+def _connect(args: argparse.Namespace, change: str | None = None) -> Profile:
+    from duvo_tui.cli.context import load_profile, require_writable
+
+    profile = load_profile(args)
+    if change:
+        require_writable(profile, change)
+    return profile
+
+
+def _run_id(args: argparse.Namespace) -> str:
+    from duvo_tui.cli.context import parse_uuid
+
+    return parse_uuid(args.run_id, "RUN_ID")
+
+
+def _fail(message: str) -> int:
+    import sys
+
+    from duvo_tui.cli.secrets import scrub
+    from duvo_tui.text import clean_line
+
+    print(f"duvo-tui: error: {scrub(clean_line(message))}", file=sys.stderr)
+    return 1
+
+
+def _start(args: argparse.Namespace) -> int:
+    from duvo_tui.cli.context import open_client, run_async
+    from duvo_tui.cli.output import emit_json
+
+    profile = _connect(args, "start runs")
+    agent_id = profile.resolve_agent(args.agent)
+
+    async def go() -> Run:
+        async with open_client(profile) as client:
+            return await client.start_run(
+                agent_id, message=args.message, sandbox_id=args.sandbox, webhook_url=args.webhook_url
+            )
+
+    run = run_async(go())
+    _remember(profile, run)
+    if args.json:
+        emit_json(run)
+    else:
+        print(f"Started run {run.id} ({run.status})")
+        print(f"Follow it with: duvo-tui runs messages {run.id} --follow")
+    return 0
+
+
+def _get(args: argparse.Namespace) -> int:
+    from duvo_tui.cli.context import open_client, run_async
+    from duvo_tui.cli.output import emit_json
+
+    run_id = _run_id(args)
+    profile = _connect(args)
+
+    async def go() -> RunDetail:
+        async with open_client(profile) as client:
+            return await client.get_run(run_id, urgent=True)
+
+    detail = run_async(go())
+    if detail.run is None:
+        return _fail(f"run {run_id} no longer exists")
+    if args.json:
+        emit_json(detail)
+    else:
+        _print_detail(detail)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from duvo_tui.cli.context import open_client, run_async
+    from duvo_tui.cli.output import emit_json, format_time, print_table
+
+    profile = _connect(args)
+    if profile.team_id:
+        team_id = profile.team_id
+
+        async def go() -> tuple[list[Run], int]:
+            async with open_client(profile) as client:
+                page = await client.list_team_runs(team_id, limit=100, status=args.status, urgent=True)
+                return list(page.runs), page.total
+
+        runs, total = run_async(go())
+        source = "team"
+    else:
+        runs = _tracked_runs(profile, args.status)
+        total, source = len(runs), "local"
+    if args.json:
+        emit_json({"source": source, "total": total, "runs": runs})
+        return 0
+    if not runs:
+        where = f"team {profile.team_id}" if profile.team_id else "this machine (no team_id in the profile)"
+        print(f"No runs{' with status ' + args.status if args.status else ''} on {where}.")
+        return 0
+    print_table(
+        ("RUN", "STATUS", "AGENT", "TITLE", "CREATED"),
+        [(r.id, r.status, r.agent_name or r.agent_id, r.title or "", format_time(r.created_at)) for r in runs],
+    )
+    if total > len(runs):
+        print(f"({len(runs)} of {total} shown)")
+    return 0
+
+
+def _messages(args: argparse.Namespace) -> int:
+    from duvo_tui.cli.context import open_client, run_async
+    from duvo_tui.cli.output import emit_json, emit_json_line, format_message
+
+    run_id = _run_id(args)
+    profile = _connect(args)
+
+    async def read_all(client: DuvoClient, offset: int, on_message: Any) -> tuple[int, int]:
+        """Print every message from ``offset`` on; (new offset, total)."""
+        total = offset
+        while True:
+            page = await client.list_messages(run_id, limit=50, offset=offset, urgent=True)
+            total = page.total
+            for message in page.messages:
+                on_message(message)
+            offset += len(page.messages)
+            if not page.messages or offset >= page.total:
+                return offset, total
+
+    if not args.follow:
+        collected: list[Any] = []
+
+        async def once() -> int:
+            async with open_client(profile) as client:
+                _, total = await read_all(client, 0, collected.append)
+                return total
+
+        total = run_async(once())
+        if args.json:
+            emit_json({"run_id": run_id, "total": total, "messages": collected})
+        else:
+            for message in collected:
+                print(format_message(message))
+        return 0
+
+    def show(message: Any) -> None:
+        if args.json:
+            emit_json_line(message)
+        else:
+            print(format_message(message), flush=True)
+
+    async def follow() -> int:
+        import asyncio
+
+        offset, shown_request = 0, None
+        async with open_client(profile) as client:
+            while True:
+                # Status first: once it is final, every message it produced is already readable.
+                detail = await client.get_run(run_id, urgent=True)
+                if detail.run is None:
+                    return _fail(f"run {run_id} no longer exists")
+                offset, _ = await read_all(client, offset, show)
+                request = detail.pending_human_request
+                if request is not None and request.id != shown_request and not args.json:
+                    print(f"… waiting for a person: {_request_summary(request)}", flush=True)
+                    print(f"  answer with: duvo-tui runs respond {run_id} {_respond_hint(request)}", flush=True)
+                shown_request = request.id if request else None
+                if detail.run.is_terminal:
+                    if not args.json:
+                        print(f"… run {detail.run.status}", flush=True)
+                    return 0
+                await asyncio.sleep(profile.poll.interval)
+
+    try:
+        return run_async(follow())
+    except KeyboardInterrupt:
+        return 0
+
+
+def _say(args: argparse.Namespace) -> int:
+    from duvo_tui.cli.context import open_client, run_async
+    from duvo_tui.cli.output import emit_json
+
+    run_id = _run_id(args)
+    profile = _connect(args, "post messages")
+    if not args.text.strip():
+        from duvo_tui.cli.context import UsageError
+
+        raise UsageError("TEXT is empty")
+
+    async def go() -> Any:
+        async with open_client(profile) as client:
+            return await client.post_message(run_id, args.text)
+
+    message = run_async(go())
+    if args.json:
+        emit_json(message)
+    else:
+        print(f"Posted message {message.id or '(no id)'} to run {run_id}")
+    return 0
+
+
+def _respond(args: argparse.Namespace) -> int:
+    from duvo_tui.cli.context import UsageError, open_client, run_async
+    from duvo_tui.cli.output import emit_json
+
+    run_id = _run_id(args)
+    profile = _connect(args, "answer human requests")
+
+    async def go() -> Any:
+        async with open_client(profile) as client:
+            detail = await client.get_run(run_id, urgent=True)
+            if detail.run is None:
+                return f"run {run_id} no longer exists"
+            request = detail.pending_human_request
+            if request is None:
+                return f"run {run_id} is not waiting for a person (status: {detail.run.status})"
+            if request.is_approval:
+                if args.answer:
+                    raise UsageError(f"the request {request.title!r} asks for approval: use --approve or --deny")
+                return await client.respond(run_id, request.id, approved=bool(args.approve))
+            if not args.answer:
+                raise UsageError(f"the request {request.title!r} asks questions: answer each with --answer")
+            answers = build_answers(request, args.answer)
+            return await client.respond(run_id, request.id, answers=answers)
+
+    result = run_async(go())
+    if isinstance(result, str):
+        return _fail(result)
+    if args.json:
+        emit_json(result)
+    else:
+        from duvo_tui.text import clean_line
+
+        what = f": {clean_line(result.response, 120)}" if result.response else ""
+        print(f"Answered {clean_line(result.title, 80) or 'the request'} of run {run_id}{what}")
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from duvo_tui.cli.context import open_client, run_async
+    from duvo_tui.cli.output import emit_json
+    from duvo_tui.text import clean_line
+
+    run_id = _run_id(args)
+    profile = _connect(args, "stop runs")
+
+    async def go() -> Any:
+        async with open_client(profile) as client:
+            return await client.stop_run(run_id)
+
+    result = run_async(go())
+    if args.json:
+        emit_json(result)
+    elif result.success:
+        print(clean_line(result.message) or f"Stopped run {run_id}")
+    else:
+        print(clean_line(result.message) or f"Run {run_id} was not running; nothing to stop")
+    return 0
+
+
+# --- answers to questions ------------------------------------------------------------------------------------
+
+
+def _question_list(request: HumanRequest) -> str:
+    return "; ".join(f"{i}) {q.question}" for i, q in enumerate(request.questions, 1))
+
+
+def _match_question(request: HumanRequest, raw: str) -> tuple[Question, str]:
+    from duvo_tui.cli.context import UsageError
+
+    if "=" not in raw:
+        raise UsageError(f"--answer {raw!r} must look like QUESTION=ANSWER")
+    best: tuple[int, Question, str] | None = None
+    for index, question in enumerate(request.questions, 1):
+        names = {question.question, str(index), *([question.header] if question.header else [])}
+        for name in names:
+            prefix = name + "="
+            # Case does not matter, unless case-folding changes the length (then only the exact text matches).
+            same = raw.startswith(prefix) or (
+                len(prefix.casefold()) == len(prefix) and raw[: len(prefix)].casefold() == prefix.casefold()
+            )
+            if same and (best is None or len(name) > best[0]):
+                best = (len(name), question, raw[len(prefix) :])
+    if best is None:
+        asked = raw.split("=", 1)[0]
+        raise UsageError(f"no question {asked!r} in this request (questions: {_question_list(request)})")
+    return best[1], best[2]
+
+
+def _check_answer(question: Question, value: str) -> str:
+    from duvo_tui.cli.context import UsageError
+
+    value = value.strip()
+    if not value:
+        raise UsageError(f"the answer to {question.question!r} is empty")
+    if question.is_free_text:
+        return value
+    labels = {option.label.casefold(): option.label for option in question.options}
+    if value.casefold() in labels:
+        return labels[value.casefold()]
+    parts = [part.strip() for part in value.split(",") if part.strip()] if question.multi_select else [value]
+    chosen = []
+    for part in parts:
+        if part.casefold() not in labels:
+            known = ", ".join(option.label for option in question.options)
+            raise UsageError(f"{part!r} is not an option of {question.question!r} (options: {known})")
+        if labels[part.casefold()] not in chosen:
+            chosen.append(labels[part.casefold()])
+    return ", ".join(chosen)
+
+
+def build_answers(request: HumanRequest, raw_answers: list[str]) -> dict[str, str]:
+    """``QUESTION=ANSWER`` arguments checked against the request's questions: question text -> answer.
+
+    UsageError for an unknown question, an option that is not offered, or a question left unanswered.
+    """
+    from duvo_tui.cli.context import UsageError
+
+    answers: dict[str, str] = {}
+    for raw in raw_answers:
+        question, value = _match_question(request, raw)
+        answers[question.question] = _check_answer(question, value)
+    missing = [q.question for q in request.questions if q.question not in answers]
+    if missing:
+        raise UsageError(f"no answer for {missing[0]!r} (questions: {_question_list(request)})")
+    return answers
+
+
+# --- printing ------------------------------------------------------------------------------------------------
+
+
+def _request_summary(request: HumanRequest) -> str:
+    from duvo_tui.text import clean_line
+
+    kind = "approval" if request.is_approval else f"{len(request.questions)} question(s)"
+    return f"{clean_line(request.title, 100) or '(untitled)'} [{kind}]"
+
+
+def _respond_hint(request: HumanRequest) -> str:
+    if request.is_approval:
+        return "--approve | --deny"
+    return " ".join(f'--answer "{i}=…"' for i in range(1, len(request.questions) + 1))
+
+
+def _print_detail(detail: RunDetail) -> None:
+    from duvo_tui.cli.output import format_time
+    from duvo_tui.text import clean, clean_line
+
+    run = detail.run
+    assert run is not None
+    rows = [
+        ("Run", run.id),
+        ("Status", run.status),
+        ("Agent", f"{run.agent_id} ({run.agent_name})" if run.agent_name else run.agent_id),
+        ("Title", run.title),
+        ("Sandbox", run.sandbox_id),
+        ("Source", run.source),
+        ("Created", format_time(run.created_at)),
+        ("Started", format_time(run.started_at) if run.started_at else None),
+        ("Updated", format_time(run.updated_at) if run.updated_at else None),
+        ("Completed", format_time(run.completed_at) if run.completed_at else None),
+    ]
+    for label, value in rows:
+        if value:
+            print(f"{label:<10} {clean_line(value, 200)}")
+    request = detail.pending_human_request
+    if request is None:
+        return
+    print(f"\nWaiting for a person: {_request_summary(request)}")
+    if request.description:
+        for line in clean(request.description).splitlines():
+            print(f"  {line}")
+    for index, question in enumerate(request.questions, 1):
+        header = f"[{clean_line(question.header, 40)}] " if question.header else ""
+        kind = " (several answers, comma-separated)" if question.multi_select else ""
+        kind = kind or (" (free text)" if question.is_free_text else "")
+        print(f"  {index}) {header}{clean_line(question.question, 200)}{kind}")
+        for option in question.options:
+            note = f" — {clean_line(option.description, 120)}" if option.description else ""
+            print(f"       - {clean_line(option.label, 80)}{note}")
+    print(f"Answer with: duvo-tui runs respond {run.id} {_respond_hint(request)}")
+
+
+# --- local state ---------------------------------------------------------------------------------------------
+
+
+def _remember(profile: Profile, run: Run) -> None:
+    """Track a run started here in the local state, when the service's store is available."""
+    return None
+
+
+def _tracked_runs(profile: Profile, status: str | None) -> list[Run]:
+    """The runs tracked on this machine (the service's store), newest first."""
+    return []
