@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from duvo_tui.text import clean_line
+
 __all__ = [
-    "DuvoError",
     "ApiError",
     "AuthError",
-    "ForbiddenError",
-    "NotFoundError",
     "ConflictError",
-    "TooLargeError",
-    "ValidationError",
-    "RateLimitedError",
-    "TransientError",
-    "ServerError",
+    "DuvoError",
+    "ForbiddenError",
+    "LocalFileError",
     "NetworkError",
+    "NotFoundError",
+    "RateLimitedError",
+    "ServerError",
+    "TooLargeError",
+    "TransientError",
+    "UnexpectedResponseError",
+    "UploadUrlExpired",
+    "ValidationError",
     "error_from_response",
+    "parse_retry_after",
 ]
 
 
@@ -49,6 +56,10 @@ class AuthError(ApiError):
 
 class ForbiddenError(ApiError):
     """403: the key may not touch this resource."""
+
+
+class UploadUrlExpired(ForbiddenError):
+    """403 from storage for a presigned upload URL that has expired: ask for a new one."""
 
 
 class NotFoundError(ApiError):
@@ -90,6 +101,16 @@ class ServerError(TransientError):
 class NetworkError(TransientError):
     """No answer: connection refused or reset, DNS, timeout."""
 
+
+class UnexpectedResponseError(DuvoError):
+    """A success status whose body is not what the endpoint sends (not JSON, or missing its object)."""
+
+
+class LocalFileError(DuvoError):
+    """A file to upload could not be read, or changed while it was being sent."""
+
+
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: ValidationError,
@@ -136,18 +157,23 @@ def _summarise_body(body: bytes, content_type: str) -> tuple[str | None, str | N
         return None, None
     try:
         data: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
         code = data.get("error")
         message = data.get("message")
+        if isinstance(code, dict):  # {"error": {"code": ..., "message": ...}}
+            message = message if isinstance(message, str) else code.get("message")
+            code = code.get("code") or code.get("type")
         return (
             code if isinstance(code, str) else None,
             message if isinstance(message, str) else None,
         )
-    text = body[:2000].decode("utf-8", "replace")
+    text = body[:4000].decode("utf-8", "replace")
     if "html" in content_type.lower() or text.lstrip().lower().startswith(("<!doctype", "<html")):
-        return None, "the server answered with an HTML page instead of JSON (a proxy or gateway error?)"
+        title = _HTML_TITLE.search(text)
+        what = f" ({' '.join(title.group(1).split())[:80]})" if title and title.group(1).strip() else ""
+        return None, f"the server answered with an HTML page{what} instead of JSON; a proxy or gateway failed?"
     first = " ".join(text.split())[:200]
     return None, first or None
 
@@ -156,7 +182,8 @@ def error_from_response(status: int, body: bytes, headers: dict[str, str] | Any)
     """The exception for a non-2xx response. ``headers`` is any case-insensitive mapping."""
     content_type = headers.get("content-type", "") if headers is not None else ""
     code, message = _summarise_body(body, content_type or "")
-    message = message or code or _REASONS.get(status, f"HTTP {status}")
+    message = clean_line(message or code or _REASONS.get(status, f"HTTP {status}"), 300)
+    code = clean_line(code, 80) if code else None
     if status == 429:
         retry = parse_retry_after(headers.get("retry-after") if headers is not None else None)
         return RateLimitedError(message, retry_after=retry, code=code)

@@ -8,35 +8,36 @@ that do not parse become ``None``. Nothing in this module raises on server data.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 __all__ = [
-    "RunStatus",
-    "Run",
-    "RunDetail",
-    "ToolCall",
-    "ToolResult",
-    "Message",
-    "MessagePage",
-    "QuestionOption",
-    "Question",
     "HumanRequest",
     "HumanRequestResult",
-    "StopResult",
+    "Message",
+    "MessagePage",
+    "Question",
+    "QuestionOption",
+    "Run",
+    "RunDetail",
+    "RunStatus",
     "Sandbox",
     "SandboxFile",
-    "UploadUrl",
-    "UploadedFile",
+    "StopResult",
     "TeamRun",
     "TeamRunPage",
+    "ToolCall",
+    "ToolResult",
+    "UploadUrl",
+    "UploadedFile",
     "parse_timestamp",
 ]
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     """Run statuses the API documents. Others are kept as plain strings."""
 
     NOT_STARTED = "not_started"
@@ -72,7 +73,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -106,6 +107,13 @@ def _int(value: Any, default: int = 0) -> int:
         except ValueError:
             return default
     return default
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    seconds = float(value)
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -438,7 +446,12 @@ class SandboxFile:
         name = _str(data.get("name")) or path.rstrip("/").rsplit("/", 1)[-1]
         if not name and not path:
             return None
-        return cls(name=name, path=path, type=_str(data.get("type"), "file"), size_bytes=max(0, _int(data.get("size_bytes"))))
+        return cls(
+            name=name,
+            path=path,
+            type=_str(data.get("type"), "file"),
+            size_bytes=max(0, _int(data.get("size_bytes"))),
+        )
 
     @staticmethod
     def list_from_json(data: Any) -> list[SandboxFile]:
@@ -460,7 +473,7 @@ class UploadUrl:
         return cls(
             upload_url=_str(body.get("upload_url")),
             path=_str(body.get("path")),
-            expires_in_seconds=float(expires) if isinstance(expires, (int, float)) and not isinstance(expires, bool) else 0.0,
+            expires_in_seconds=_seconds(expires),
         )
 
 
