@@ -20,5 +20,5 @@ def emulator():
     """The Duvo API emulator on a free loopback port (speed 50: scenarios finish in well under a second)."""
     from duvo_tui.emulator.testing import running_emulator
 
-    with running_emulator(speed=50, rate_limit=10_000) as handle:
+    with running_emulator(speed=50) as handle:
         yield handle

@@ -21,8 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default 8787)")
     parser.add_argument(
-        "--api-key", action="append", dest="api_keys", metavar="KEY", help="accept this key (repeatable; "
-        "the first belongs to --team-id, each further key to a team of its own); default: a demo key"
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept this key (repeatable; "
+        "the first belongs to --team-id, each further key to a team of its own); default: a demo key",
     )
     parser.add_argument("--team-id", metavar="ID", help="team uuid of the first key (default: a fixed demo team)")
     parser.add_argument("--seed", type=int, default=0, help="seed for scenario output and faults (default 0)")

@@ -34,9 +34,7 @@ def build_app(state: EmulatorState) -> Any:
         Route("/v1/runs/{run_id}", api(run_routes.get_run), methods=["GET"]),
         Route("/v1/runs/{run_id}/messages", api(run_routes.list_messages), methods=["GET"]),
         Route("/v1/runs/{run_id}/messages", api(run_routes.post_message, True), methods=["POST"]),
-        Route(
-            "/v1/runs/{run_id}/human-requests/{request_id}/respond", api(run_routes.respond, True), methods=["POST"]
-        ),
+        Route("/v1/runs/{run_id}/human-requests/{request_id}/respond", api(run_routes.respond, True), methods=["POST"]),
         Route("/v1/runs/{run_id}/stop", api(run_routes.stop_run, True), methods=["POST"]),
         Route("/v1/sandboxes", api(sandbox_routes.create_sandbox, True), methods=["POST"]),
         Route("/v1/sandboxes/{sandbox_id}/upload-urls", api(sandbox_routes.create_upload_url, True), methods=["POST"]),

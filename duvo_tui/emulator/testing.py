@@ -1,10 +1,10 @@
 """``running_emulator()``: the emulator on a free loopback port for tests, the demo and benchmarks.
 
-    with running_emulator(speed=50, rate_limit=1000) as emu:
-        client = DuvoClient(emu.base_url, emu.api_key)
-        run = await client.start_run(emu.agents["approval"])
-        emu.state.fail_next(2, status=502)      # the next two API requests fail
-        emu.restart()                            # same port, runs keep going
+with running_emulator(speed=50, rate_limit=1000) as emu:
+    client = DuvoClient(emu.base_url, emu.api_key)
+    run = await client.start_run(emu.agents["approval"])
+    emu.state.fail_next(2, status=502)      # the next two API requests fail
+    emu.restart()                            # same port, runs keep going
 """
 
 from __future__ import annotations
