@@ -151,12 +151,16 @@ def test_upload_to_a_bad_destination_is_exit_2(tmp_path, capsys, monkeypatch, de
 
 
 def test_unreachable_server_is_exit_1_with_one_line(capsys, monkeypatch):
+    from duvo_tui.api.client import DuvoClient
+
     monkeypatch.setenv("DUVO_API_KEY", KEY)
+    # The client still retries; only the waits between attempts are skipped.
+    monkeypatch.setattr(DuvoClient, "_backoff", lambda self, attempt: 0.0)
     # Port 9 on loopback (discard) is closed on any sane test machine: connection refused.
     code = main(["--base-url", "http://127.0.0.1:9", "runs", "get", RUN])
     err = capsys.readouterr().err
     assert code == 1
-    assert err.startswith("duvo-tui: error: ") and err.count("\n") == 1
+    assert err.startswith("duvo-tui: error: could not reach http://127.0.0.1:9") and err.count("\n") == 1
     assert KEY not in err
 
 
