@@ -1,0 +1,217 @@
+"""The four panes of the dashboard: runs, messages, sandbox, human request.
+
+Each pane is a container with a numbered border title; the widgets inside do the work. Panes turn their
+inputs into messages for the app; they never call the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from duvo_tui.ui.human_request_view import HumanRequestView
+from duvo_tui.ui.message_stream import MessageStream
+from duvo_tui.ui.run_list import RunList
+from duvo_tui.ui.sandbox_tree import SandboxTree
+
+__all__ = ["PANE_IDS", "HumanRequestPane", "MessagesPane", "RunsPane", "SandboxPane"]
+
+PANE_IDS = ("runs-pane", "messages-pane", "sandbox-pane", "human-request-pane")
+"""Panes in the order of the keys 1-4."""
+
+
+class RunsPane(Vertical):
+    """The run list with its filter line."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="runs.filter", tooltip="Show only runs that contain some text"),
+    ]
+
+    def __init__(self, clock: Callable[[], datetime] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+        self.border_title = "1 Runs"
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter runs (esc clears)", id="run-filter", compact=True, classes="-hidden")
+        yield RunList(clock=self.clock, id="run-list")
+
+    def action_filter(self) -> None:
+        box = self.query_one("#run-filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    @on(Input.Changed, "#run-filter")
+    def _on_filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(RunList).filter_text = event.value
+        self._update_title()
+
+    @on(Input.Submitted, "#run-filter")
+    def _on_filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.add_class("-hidden")
+        self.query_one(RunList).focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#run-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            box.value = ""
+            box.add_class("-hidden")
+            self.query_one(RunList).focus()
+
+    def _update_title(self) -> None:
+        runs = self.query_one(RunList)
+        shown, total = runs.row_count, runs.total_count
+        count = f"{shown}/{total}" if shown != total else f"{total}"
+        self.border_title = f"1 Runs ({count})"
+        self.border_subtitle = f"sort: {runs.order_by}" + (
+            f" · filter: {runs.filter_text}" if runs.filter_text else ""
+        )
+
+    def on_run_list_highlighted(self) -> None:
+        self._update_title()
+
+    def refresh_title(self) -> None:
+        """Recount after the list changed."""
+        self._update_title()
+
+
+class MessagesPane(Vertical):
+    """The selected run's message stream, a search line, a status line and the post-a-message input."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="messages.search", tooltip="Find text in this run's messages"),
+        Binding("i", "compose", "Post", id="messages.post", tooltip="Write a message to the run"),
+        Binding("ctrl+s", "save", "Save", id="messages.save", tooltip="Save the transcript to a file"),
+    ]
+
+    @dataclass
+    class PostRequested(Message):
+        """The user wants to send ``text`` to ``run_id``."""
+
+        run_id: str
+        text: str
+
+    @dataclass
+    class SaveRequested(Message):
+        """The user wants the transcript saved."""
+
+        run_id: str
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "2 Messages"
+
+    def compose(self) -> ComposeResult:
+        yield MessageStream(id="message-stream")
+        yield Input(
+            placeholder="search (enter: next, esc: close)", id="message-search", compact=True, classes="-hidden"
+        )
+        yield Static(id="stream-status")
+        yield Input(placeholder="i: write to this run, enter sends", id="post-input", compact=True)
+
+    @property
+    def stream(self) -> MessageStream:
+        return self.query_one(MessageStream)
+
+    def action_search(self) -> None:
+        box = self.query_one("#message-search", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def action_compose(self) -> None:
+        self.query_one("#post-input", Input).focus()
+
+    def action_save(self) -> None:
+        if self.stream.run_id is not None:
+            self.post_message(self.SaveRequested(self.stream.run_id))
+
+    @on(Input.Changed, "#message-search")
+    def _on_search_changed(self, event: Input.Changed) -> None:
+        self.stream.set_search(event.value)
+
+    @on(Input.Submitted, "#message-search")
+    def _on_search_submitted(self, event: Input.Submitted) -> None:
+        self.stream.search(forward=True)
+
+    @on(Input.Submitted, "#post-input")
+    def _on_post(self, event: Input.Submitted) -> None:
+        text = event.value
+        if not text.strip():
+            return
+        if self.stream.run_id is None:
+            self.notify("Select a run first", severity="warning", timeout=2)
+            return
+        event.input.value = ""
+        self.post_message(self.PostRequested(self.stream.run_id, text))
+
+    def restore_draft(self, text: str) -> None:
+        """Put back a message that could not be sent (nothing the user typed is lost)."""
+        box = self.query_one("#post-input", Input)
+        if not box.value:
+            box.value = text
+
+    def on_key(self, event) -> None:
+        if event.key != "escape":
+            return
+        search = self.query_one("#message-search", Input)
+        post = self.query_one("#post-input", Input)
+        if search.has_focus:
+            event.stop()
+            search.value = ""
+            search.add_class("-hidden")
+            self.stream.focus()
+        elif post.has_focus:
+            event.stop()
+            self.stream.focus()
+
+    def on_message_stream_state_changed(self, event: MessageStream.StateChanged) -> None:
+        self.update_status()
+
+    def update_status(self) -> None:
+        """Redraw the one-line summary under the stream."""
+        stream = self.stream
+        parts = [
+            f"{stream.message_count} msgs",
+            ("● follow" if stream.follow else "○ follow (f)"),
+            ("wrap" if stream.wrap else "no wrap"),
+        ]
+        if stream.timestamps:
+            parts.append("times")
+        if stream.search_query:
+            parts.append("search: " + stream.search_query)
+        self.query_one("#stream-status", Static).update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
+
+
+class SandboxPane(Vertical):
+    """The sandbox tree and, under it, the upload and folder-watch status."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "3 Sandbox"
+
+    def compose(self) -> ComposeResult:
+        yield SandboxTree(id="sandbox-tree")
+        yield Vertical(id="upload-status")
+
+
+class HumanRequestPane(VerticalScroll, can_focus=True):
+    """The selected run's pending request; the answering form is mounted in ``#human-request``."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "4 Human request"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="human-request"):
+            yield HumanRequestView(id="human-request-view")
