@@ -68,7 +68,10 @@ async def _survey(ctx: RunContext) -> list[str]:
         ctx.say("The sandbox has no files, so I'll work from the instructions alone.")
         return names
     for path, size in files[:3]:
-        await ctx.tool("read_file", {"path": path}, result=ctx.read(path, 300), delay=0.3)
+        text = ctx.read(path, 300)
+        if "\x00" in text or "\ufffd" in text:
+            text = f"<binary file, {size} bytes>"
+        await ctx.tool("read_file", {"path": path}, result=text, delay=0.3)
         ctx.say(f"Read {path.rsplit('/', 1)[-1]} ({size} bytes).")
     ctx.say(f"I found {len(files)} file(s) in the sandbox: {', '.join(names)}.")
     return names
@@ -140,8 +143,12 @@ async def chatty(ctx: RunContext) -> None:
         step += 1
         service = ctx.rng.choice(services)
         rows = [
-            {"ts": f"2026-11-28T{h:02d}:{ctx.rng.randrange(60):02d}:00Z", "level": "ERROR", "line": "x" * 40}
-            for h in range(24)
+            {
+                "ts": f"2026-11-28T{h % 24:02d}:{ctx.rng.randrange(60):02d}:00Z",
+                "level": "ERROR",
+                "line": f"GET /v1/items/{ctx.rng.randrange(10**6)} -> 502 upstream timeout after 30000 ms",
+            }
+            for h in range(400 if step % 25 == 0 else 24)  # now and then a really large argument
         ]
         await ctx.tool(
             "query_logs", {"service": service, "step": step, "filters": rows}, result={"matches": step * 7}, delay=0
