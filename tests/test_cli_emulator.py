@@ -290,3 +290,24 @@ def test_sandbox_create_upload_and_ls(cli, tmp_path):
 def test_sandbox_ls_of_an_unknown_sandbox_is_exit_1(cli):
     result = cli("sandbox", "ls", "sb_does_not_exist")
     assert result.code == 1 and result.err.startswith("duvo-tui: error: 404")
+
+
+# --- debug output and warnings -------------------------------------------------------------------------------------
+
+
+def test_debug_logs_the_requests_with_the_key_masked(cli):
+    result = cli("runs", "get", UNKNOWN_RUN, "--debug")
+    assert result.code == 1
+    assert "HTTP Request: GET" in result.err and f"/v1/runs/{UNKNOWN_RUN}" in result.err
+    # The cli fixture asserts the key is absent from stdout and stderr.
+
+
+def test_config_readable_by_others_is_warned_about_on_stderr(cli, emulator, tmp_path, monkeypatch):
+    monkeypatch.delenv("DUVO_API_KEY")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[profiles.emu]\napi_key = "{emulator.api_key}"\n')
+    config.chmod(0o644)
+    result = cli("--config", str(config), "runs", "start", emulator.agents["quick"], "--json")
+    assert result.code == 0
+    assert "warning:" in result.err and "chmod 600" in result.err
+    assert result.json()["agent_id"] == emulator.agents["quick"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -87,7 +86,10 @@ def _error(message: str) -> None:
     print(f"duvo-tui: error: {scrub(message)}", file=sys.stderr)
 
 
-def _setup_debug_logging() -> None:
+def _setup_debug_logging() -> Callable[[], None]:
+    """Request logs on stderr, keys masked; returns a function that undoes it."""
+    import logging
+
     class ScrubbingFormatter(logging.Formatter):
         def format(self, record: logging.LogRecord) -> str:
             return scrub(super().format(record))
@@ -95,21 +97,43 @@ def _setup_debug_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
+    previous = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     # These log every byte of the connection; the request lines of httpx are enough.
-    for noisy in ("httpcore", "hpack", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.INFO)
+    quiet = {name: logging.getLogger(name) for name in ("httpcore", "hpack", "asyncio")}
+    levels = {name: logger.level for name, logger in quiet.items()}
+    for logger in quiet.values():
+        logger.setLevel(logging.INFO)
+
+    def undo() -> None:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+        for name, logger in quiet.items():
+            logger.setLevel(levels[name])
+
+    return undo
+
+
+def _exit_status(error: Exception) -> int | None:
+    """The exit status of an expected error (printed as one line), None for a bug."""
+    from duvo_tui.cli.context import UsageError
+    from duvo_tui.config import ConfigError
+
+    if isinstance(error, (ConfigError, UsageError)):
+        return EXIT_USAGE
+    # Only a loaded API can have raised a DuvoError; importing it here would pull in httpx for nothing.
+    errors = sys.modules.get("duvo_tui.api.errors")
+    if errors is not None and isinstance(error, errors.DuvoError):
+        return EXIT_API
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``duvo-tui`` console script. Returns the exit status."""
-    from duvo_tui.api.errors import DuvoError
-    from duvo_tui.cli.context import UsageError
-    from duvo_tui.config import ConfigError
-
     arguments = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in arguments
+    undo_logging: Callable[[], None] | None = None
     try:
         modules = _available_modules()
         parser = build_parser(modules)
@@ -122,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 setattr(args, key, value)
         debug = bool(args.debug)
         if debug:
-            _setup_debug_logging()
+            undo_logging = _setup_debug_logging()
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             handler = _default_handler(modules)
@@ -130,14 +154,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         return int(handler(args) or 0)
-    except (ConfigError, UsageError) as error:
-        _error(str(error))
-        return EXIT_USAGE
-    except DuvoError as error:
-        from duvo_tui.text import clean_line
-
-        _error(clean_line(str(error)))
-        return EXIT_API
     except KeyboardInterrupt:
         print("duvo-tui: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -150,10 +166,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return EXIT_API
-    except Exception as error:  # the one place that turns a bug into one line
+    except Exception as error:  # the one place that turns any failure into one line
+        status = _exit_status(error)
+        if status is not None:
+            from duvo_tui.text import clean_line
+
+            _error(clean_line(str(error)))
+            return status
         if debug:
             import traceback
 
             print(scrub("".join(traceback.format_exception(error))), file=sys.stderr, end="")
-        _error(f"unexpected {type(error).__name__}: {error}" + ("" if debug else " (run with --debug for details)"))
+        from duvo_tui.text import clean_line
+
+        hint = "" if debug else " (run with --debug for details)"
+        _error(f"unexpected {type(error).__name__}: {clean_line(str(error), 300)}{hint}")
         return EXIT_API
+    finally:
+        if undo_logging is not None:
+            undo_logging()
