@@ -311,3 +311,38 @@ def test_config_readable_by_others_is_warned_about_on_stderr(cli, emulator, tmp_
     assert result.code == 0
     assert "warning:" in result.err and "chmod 600" in result.err
     assert result.json()["agent_id"] == emulator.agents["quick"]
+
+
+def test_follow_shows_a_pending_request_and_goes_on_after_the_answer(emulator, monkeypatch, capsys, tmp_path):
+    import asyncio
+    import threading
+
+    from duvo_tui.api.client import DuvoClient
+
+    monkeypatch.setenv("DUVO_API_KEY", emulator.api_key)
+    config = tmp_path / "c.toml"
+    config.write_text("[profiles.emu.poll]\ninterval = 0.05\nmin_interval = 0.05\n")
+
+    async def call(method: str, *args, **kwargs):
+        async with DuvoClient(emulator.base_url, emulator.api_key) as client:
+            return await getattr(client, method)(*args, **kwargs)
+
+    run = asyncio.run(call("start_run", emulator.agents["approval"]))
+    codes: list[int] = []
+    argv = ["--base-url", emulator.base_url, "--config", str(config), "runs", "messages", run.id, "--follow"]
+    follower = threading.Thread(target=lambda: codes.append(main(argv)), daemon=True)
+    follower.start()
+
+    # Answer only once the follower has told its reader that the run waits for a person.
+    out, deadline = "", time.monotonic() + 15
+    while "waiting for a person" not in out:
+        assert time.monotonic() < deadline, out
+        time.sleep(0.02)
+        out += capsys.readouterr().out
+    detail = asyncio.run(call("get_run", run.id))
+    asyncio.run(call("respond", run.id, detail.pending_human_request.id, approved=True))
+    follower.join(20)
+    out += capsys.readouterr().out
+    assert codes == [0]
+    assert "--approve | --deny" in out
+    assert out.rstrip().endswith("… run completed")
