@@ -346,3 +346,16 @@ def test_follow_shows_a_pending_request_and_goes_on_after_the_answer(emulator, m
     assert codes == [0]
     assert "--approve | --deny" in out
     assert out.rstrip().endswith("… run completed")
+
+
+def test_sandbox_upload_of_a_large_file_goes_through_a_presigned_url(cli, tmp_path):
+    sandbox_id = cli("sandbox", "create", "--json").json()["sandbox_id"]
+    big = tmp_path / "big.bin"
+    size = 10 * 1024 * 1024 + 1
+    with big.open("wb") as handle:
+        handle.truncate(size)
+    result = cli("sandbox", "upload", sandbox_id, str(big))
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"Uploaded {big} -> /workspace/big.bin (10.0 MiB)")
+    listing = cli("sandbox", "ls", sandbox_id, "--json").json()
+    assert {f["name"]: f["size_bytes"] for f in listing["files"]}["big.bin"] == size

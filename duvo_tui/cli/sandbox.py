@@ -121,7 +121,9 @@ def _upload(args: argparse.Namespace) -> int:
 
 
 def _upload_directly(args: argparse.Namespace, profile: Profile) -> int:
-    """Each file by the client's ``upload_file``, one after the other."""
+    """Each file in turn: a direct upload up to 10 MB, a presigned URL above."""
+    from duvo_tui.api.client import DIRECT_UPLOAD_LIMIT
+    from duvo_tui.api.models import UploadedFile
     from duvo_tui.cli.context import open_client, run_async
     from duvo_tui.cli.output import emit_json, format_size
 
@@ -129,7 +131,14 @@ def _upload_directly(args: argparse.Namespace, profile: Profile) -> int:
         done = []
         async with open_client(profile) as client:
             for file in args.files:
-                uploaded = await client.upload_file(args.sandbox_id, destination_path(args.dest, file), file)
+                dest = destination_path(args.dest, file)
+                size = file.stat().st_size
+                if size > DIRECT_UPLOAD_LIMIT:
+                    url = await client.create_upload_url(args.sandbox_id, dest)
+                    await client.put_presigned(url.upload_url, file)
+                    uploaded = UploadedFile(path=url.path or dest, size_bytes=size)
+                else:
+                    uploaded = await client.upload_file(args.sandbox_id, dest, file)
                 done.append(uploaded)
                 if not args.json:
                     print(f"Uploaded {file} -> {uploaded.path} ({format_size(uploaded.size_bytes)})", flush=True)
