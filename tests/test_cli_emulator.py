@@ -359,3 +359,16 @@ def test_sandbox_upload_of_a_large_file_goes_through_a_presigned_url(cli, tmp_pa
     assert result.out.startswith(f"Uploaded {big} -> /workspace/big.bin (10.0 MiB)")
     listing = cli("sandbox", "ls", sandbox_id, "--json").json()
     assert {f["name"]: f["size_bytes"] for f in listing["files"]}["big.bin"] == size
+
+
+def test_list_without_a_team_id_says_what_to_configure(cli, emulator):
+    result = cli("runs", "list")
+    assert result.code == 2 and "team_id" in result.err
+
+
+def test_get_names_the_agent_by_its_alias(cli, emulator, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[profiles.emu.agents]\ncheck = "{emulator.agents["quick"]}"\n')
+    run_id = start(cli, emulator.agents["quick"])
+    shown = cli("--config", str(config), "runs", "get", run_id)
+    assert f"Agent      {emulator.agents['quick']} (check)" in shown.out

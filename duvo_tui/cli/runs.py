@@ -145,7 +145,7 @@ def _get(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(detail)
     else:
-        _print_detail(detail)
+        _print_detail(detail, profile)
     return 0
 
 
@@ -418,16 +418,17 @@ def _respond_hint(request: HumanRequest) -> str:
     return " ".join(f'--answer "{i}=…"' for i in range(1, len(request.questions) + 1))
 
 
-def _print_detail(detail: RunDetail) -> None:
+def _print_detail(detail: RunDetail, profile: Profile) -> None:
     from duvo_tui.cli.output import format_time
     from duvo_tui.text import clean, clean_line
 
     run = detail.run
     assert run is not None
+    alias = next((name for name, agent in profile.agents.items() if agent == run.agent_id), None)
     rows = [
         ("Run", run.id),
         ("Status", run.status),
-        ("Agent", f"{run.agent_id} ({run.agent_name})" if run.agent_name else run.agent_id),
+        ("Agent", f"{run.agent_id} ({run.agent_name or alias})" if run.agent_name or alias else run.agent_id),
         ("Title", run.title),
         ("Sandbox", run.sandbox_id),
         ("Source", run.source),
@@ -467,4 +468,9 @@ def _remember(profile: Profile, run: Run) -> None:
 
 def _tracked_runs(profile: Profile, status: str | None) -> list[Run]:
     """The runs tracked on this machine (the service's store), newest first."""
-    return []
+    from duvo_tui.cli.context import UsageError
+
+    raise UsageError(
+        f"profile {profile.name!r} has no team_id, so there is no listing to ask the server for; "
+        f"add team_id under [profiles.{profile.name}]"
+    )
