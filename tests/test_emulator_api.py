@@ -13,8 +13,6 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.emulator.testing import running_emulator
 from tests.test_emulator_schema import RecordingTransport, check_response, load_spec
 
-pytestmark = pytest.mark.asyncio
-
 
 def client_for(emu, key: str | None = None, transport: httpx.AsyncBaseTransport | None = None) -> DuvoClient:
     return DuvoClient(emu.base_url, key or emu.api_key, transport=transport, max_retries=0)

@@ -11,8 +11,6 @@ from duvo_tui.emulator.scenarios import FORMAT_QUESTION, NOTES_QUESTION, REGION_
 from duvo_tui.emulator.testing import running_emulator
 from tests.test_emulator_api import client_for, wait_for
 
-pytestmark = pytest.mark.asyncio
-
 
 async def all_messages(client: DuvoClient, run_id: str) -> list:
     messages, offset = [], 0
