@@ -16,7 +16,7 @@ import json
 import random
 import stat
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -111,6 +111,7 @@ class DuvoClient:
         max_backoff: float = 20.0,
         max_rate_wait: float = 120.0,
         user_agent: str | None = None,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
     ) -> None:
         self._api_key = api_key or ""
         self.base_url = _normalise_base_url(base_url)
@@ -122,6 +123,7 @@ class DuvoClient:
         self._timeout = httpx.Timeout(timeout, connect=min(_CONNECT_TIMEOUT, timeout))
         self._upload_timeout = httpx.Timeout(max(timeout, _UPLOAD_TIMEOUT), connect=min(_CONNECT_TIMEOUT, timeout))
         self._random = random.Random()
+        self._sleep = sleep or asyncio.sleep
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -373,7 +375,7 @@ class DuvoClient:
             if not error.transient or isinstance(error, RateLimitedError) or attempt >= self.max_retries:
                 raise error
             attempt += 1
-            await asyncio.sleep(self._backoff(attempt))
+            await self._sleep(self._backoff(attempt))
 
     # ------------------------------------------------------------------ machinery
 
@@ -458,7 +460,7 @@ class DuvoClient:
             if not error.transient or attempt >= self.max_retries:
                 raise error
             attempt += 1
-            await asyncio.sleep(self._backoff(attempt))
+            await self._sleep(self._backoff(attempt))
 
     async def _send_once(
         self,
@@ -475,7 +477,11 @@ class DuvoClient:
         if json_body is not None:
             extra["json"] = json_body
         if multipart is not None:
-            extra.update(multipart())
+            try:
+                extra.update(multipart())
+            except DuvoError:
+                self.budget.abandon()
+                raise
         try:
             try:
                 response = await self._http.request(
