@@ -71,9 +71,11 @@ class DuvoApp(App[int]):
         clock: Callable[[], datetime] | None = None,
         save_theme: Callable[[str], None] | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        on_ready: Callable[[Any], Awaitable[Any]] | None = None,
         own_service: bool = True,
     ) -> None:
         super().__init__()
+        self._on_ready = on_ready
         self.service = service
         self.profile = profile
         self.clock = clock or _utc_now
@@ -155,6 +157,11 @@ class DuvoApp(App[int]):
             return
         self._load_known()
         self.service_started = True
+        if self._on_ready is not None:
+            try:
+                await self._on_ready(self.service)
+            except Exception as error:
+                self.say(f"Setup failed: {error}", severity="error", timeout=10)
 
     def _load_known(self) -> None:
         for request in self.service.pending_requests():
@@ -557,15 +564,23 @@ def make_app(
     keymap: dict[str, str] | None = None,
     save_theme: Callable[[str], None] | None = None,
     on_close: Callable[[], Awaitable[None]] | None = None,
+    on_ready: Callable[[Any], Awaitable[Any]] | None = None,
     own_service: bool = True,
 ) -> DuvoApp:
     """The dashboard for ``service`` (a DuvoService) and ``profile`` (a config Profile).
 
     ``clock`` gives "now" for ages (tests freeze it); ``save_theme`` remembers a theme choice; ``on_close``
-    runs after the service is closed when the app exits; ``own_service`` makes the app start and close it.
+    runs after the service is closed when the app exits; ``on_ready(service)`` runs once the service has
+    started (the demo starts its runs there); ``own_service`` makes the app start and close the service.
     """
     app = DuvoApp(
-        service, profile=profile, clock=clock, save_theme=save_theme, on_close=on_close, own_service=own_service
+        service,
+        profile=profile,
+        clock=clock,
+        save_theme=save_theme,
+        on_close=on_close,
+        on_ready=on_ready,
+        own_service=own_service,
     )
     if theme:
         try:

@@ -130,16 +130,20 @@ def _fold(line: str, width: int) -> list[str]:
         return [line]
     pieces: list[str] = []
     rest = line
-    while cell_len(rest) > width:
+    ascii_only = line.isascii()
+    while (len(rest) if ascii_only else cell_len(rest)) > width:
         # Take as many characters as fit in ``width`` cells.
-        count, used = 0, 0
-        for char in rest:
-            w = cell_len(char)
-            if used + w > width:
-                break
-            used += w
-            count += 1
-        count = max(1, count)
+        if ascii_only:
+            count = width
+        else:
+            count, used = 0, 0
+            for char in rest:
+                w = cell_len(char)
+                if used + w > width:
+                    break
+                used += w
+                count += 1
+            count = max(1, count)
         cut = rest.rfind(" ", 0, count + 1)
         if cut > 0:
             pieces.append(rest[:cut])
@@ -151,8 +155,24 @@ def _fold(line: str, width: int) -> list[str]:
     return pieces
 
 
+def _cut(line: str, width: int) -> str:
+    """``line`` cut to ``width`` cells, with an ellipsis when something was cut."""
+    if cell_len(line) <= width:
+        return line
+    out, used = [], 0
+    for char in line:
+        w = cell_len(char)
+        if used + w > width - 1:
+            break
+        out.append(char)
+        used += w
+    return "".join(out) + "…"
+
+
 def wrapped_height(message: Message, expanded: bool, layout: Layout) -> int:
     """How many screen lines ``message`` takes (the same count ``message_lines`` returns, computed cheaply)."""
+    if not expanded and is_collapsible(message):
+        return 1  # a collapsed tool call or result is one line, cut to fit
     _label, lines = _body(message, expanded)
     if not layout.wrap:
         return len(lines)
@@ -170,7 +190,9 @@ def message_lines(message: Message, expanded: bool, layout: Layout, styles: Line
     label, lines = _body(message, expanded)
     body_style = styles.error if kind == "error" else (styles.muted if kind in ("tool", "result") else "")
     label_style = getattr(styles, kind, "")
-    if layout.wrap:
+    if not expanded and is_collapsible(message):
+        pieces = [_cut(lines[0] if lines else "", layout.text_width)]
+    elif layout.wrap:
         pieces = [piece for line in lines for piece in _fold(line, layout.text_width)]
     else:
         pieces = lines

@@ -16,7 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Input
 
 from duvo_tui.ui.human_request_view import HumanRequestView
 from duvo_tui.ui.message_stream import MessageStream
@@ -74,9 +76,7 @@ class RunsPane(Vertical):
         shown, total = runs.row_count, runs.total_count
         count = f"{shown}/{total}" if shown != total else f"{total}"
         self.border_title = f"1 Runs ({count})"
-        self.border_subtitle = f"sort: {runs.order_by}" + (
-            f" · filter: {runs.filter_text}" if runs.filter_text else ""
-        )
+        self.border_subtitle = f"sort: {runs.order_by}" + (f" · filter: {runs.filter_text}" if runs.filter_text else "")
 
     def on_run_list_highlighted(self) -> None:
         self._update_title()
@@ -84,6 +84,17 @@ class RunsPane(Vertical):
     def refresh_title(self) -> None:
         """Recount after the list changed."""
         self._update_title()
+
+
+class StatusLine(Widget):
+    """One line of plain text; changing it repaints the line only (no layout pass)."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; }"
+
+    text: reactive[str] = reactive("", layout=False)
+
+    def render(self) -> Text:
+        return Text(self.text, no_wrap=True, overflow="ellipsis", end="")
 
 
 class MessagesPane(Vertical):
@@ -117,7 +128,7 @@ class MessagesPane(Vertical):
         yield Input(
             placeholder="search (enter: next, esc: close)", id="message-search", compact=True, classes="-hidden"
         )
-        yield Static(id="stream-status")
+        yield StatusLine(id="stream-status")
         yield Input(placeholder="i: write to this run, enter sends", id="post-input", compact=True)
 
     @property
@@ -190,7 +201,7 @@ class MessagesPane(Vertical):
             parts.append("times")
         if stream.search_query:
             parts.append("search: " + stream.search_query)
-        self.query_one("#stream-status", Static).update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
+        self.query_one("#stream-status", StatusLine).text = " · ".join(parts)
 
 
 class SandboxPane(Vertical):

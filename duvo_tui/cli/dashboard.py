@@ -1,0 +1,118 @@
+"""``duvo-tui`` (no command): the dashboard for the configured profile; ``duvo-tui demo``: the same on a local
+emulator with a few runs going.
+
+Textual, httpx and the service are imported inside the handlers so ``duvo-tui --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["default_handler", "register", "run_dashboard", "run_demo"]
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``demo`` command (the dashboard itself is the default when no command is given)."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="open the dashboard on a local emulator with a few demo runs",
+        description="Start the embedded emulator on a free loopback port, start a few demo runs and open the "
+        "dashboard on them. Nothing is left running or written outside a temporary folder.",
+    )
+    parser.add_argument("--speed", type=float, default=1.0, help="scenario time runs X times faster (default 1)")
+    parser.add_argument("--seed", type=int, default=7, help="seed for the scenarios' content (default 7)")
+    parser.add_argument("--no-runs", action="store_true", help="start no runs (an empty dashboard)")
+    parser.set_defaults(handler=run_demo)
+
+
+def _no_key_message(profile: Any, config: Any) -> str:
+    from duvo_tui.config import missing_key_hint
+
+    return (
+        f"duvo-tui: {missing_key_hint(profile, config)}\n"
+        "  for example:  export DUVO_API_KEY=dv_...   (then run duvo-tui again)\n"
+        "  or try it first without an account:  duvo-tui demo"
+    )
+
+
+def build_service(profile: Any, client: Any) -> Any:
+    """The polling service for ``profile`` over ``client``, keeping its state in the state dir."""
+    from duvo_tui import locations
+    from duvo_tui.service.service import DuvoService, ServiceSettings
+
+    settings = ServiceSettings.from_profile(profile) if hasattr(ServiceSettings, "from_profile") else ServiceSettings()
+    return DuvoService(client, settings=settings, state_dir=locations.state_dir(), team_id=profile.team_id)
+
+
+def _run_app(
+    profile: Any,
+    config: Any,
+    config_path: Any,
+    on_ready: Callable[[Any, Any], Awaitable[None]] | None = None,
+) -> int:
+    from duvo_tui.api.client import DuvoClient
+    from duvo_tui.config import set_theme
+    from duvo_tui.ui.app import make_app
+
+    client = DuvoClient(profile.base_url, profile.api_key)
+    service = build_service(profile, client)
+
+    def save_theme(theme: str) -> None:
+        set_theme(theme, config_path)
+
+    ready = (lambda svc: on_ready(svc, client)) if on_ready is not None else None
+    app = make_app(
+        service,
+        profile,
+        theme=config.theme,
+        keymap=config.keys or None,
+        save_theme=save_theme,
+        on_close=client.aclose,
+        on_ready=ready,
+    )
+    result = app.run()
+    return int(result or 0)
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    """Open the dashboard for the profile the global options select."""
+    from duvo_tui.cli.context import load_config_from_args
+    from duvo_tui.cli.secrets import register_secret
+    from duvo_tui.config import resolve_profile
+
+    config = load_config_from_args(args)
+    profile = resolve_profile(config, getattr(args, "profile", None), getattr(args, "base_url", None))
+    if not profile.api_key:
+        print(_no_key_message(profile, config), file=sys.stderr)
+        return EXIT_USAGE
+    register_secret(profile.api_key)
+    return _run_app(profile, config, getattr(args, "config", None) or config.path)
+
+
+default_handler = run_dashboard
+"""What bare ``duvo-tui`` runs."""
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The dashboard on a fresh local emulator, with demo runs; everything is stopped and removed on exit."""
+    from duvo_tui.config import load_config, resolve_profile
+    from duvo_tui.demo import DEMO_PROFILE, demo_environment, seed_demo_runs
+
+    if args.speed <= 0:
+        print("duvo-tui: error: --speed must be greater than 0", file=sys.stderr)
+        return EXIT_USAGE
+    with demo_environment(speed=args.speed, seed=args.seed) as env:
+        config = load_config(env.config_path)
+        profile = resolve_profile(config, DEMO_PROFILE, env={})
+        agents = env.emulator.agents
+
+        async def seed(service: Any, client: Any) -> None:
+            if not args.no_runs:
+                await seed_demo_runs(service, client, agents)
+
+        return _run_app(profile, config, env.config_path, on_ready=seed)
