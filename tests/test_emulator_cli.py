@@ -60,7 +60,10 @@ def served():
     command = [sys.executable, "-m", "duvo_tui", "emulator", "--port", "0", "--speed", "50", "--api-key", KEY]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        yield proc, "".join(proc.stdout.readline() for _ in range(10))
+        lines = []
+        while not lines or (lines[-1] and "Ctrl-C" not in lines[-1]):
+            lines.append(proc.stdout.readline())
+        yield proc, "".join(lines)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -100,13 +100,17 @@ def run(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     base_url = f"http://{host}:{port}"
     key = state.options.api_keys[0]
-    if as_json:
-        info = {"base_url": base_url, "api_key": key, "team_id": state.key_teams[key], "agents": agents}
-        print(json.dumps(info), flush=True)
-    else:
-        _print_banner(base_url, key, key == DEFAULT_API_KEY, state.key_teams[key], agents)
+
+    def announce() -> None:
+        # Printed once uvicorn handles Ctrl-C itself, so whoever reads this may send SIGINT at once.
+        if as_json:
+            info = {"base_url": base_url, "api_key": key, "team_id": state.key_teams[key], "agents": agents}
+            print(json.dumps(info), flush=True)
+        else:
+            _print_banner(base_url, key, key == DEFAULT_API_KEY, state.key_teams[key], agents)
+
     try:
-        asyncio.run(serve_forever(state, sock, args.host))
+        asyncio.run(serve_forever(state, sock, args.host, on_ready=announce))
     except KeyboardInterrupt:
         pass
     return EXIT_OK
@@ -117,13 +121,14 @@ def _print_banner(base_url: str, key: str, demo_key: bool, team_id: str, agents:
 
     # The demo key is public (it is in the source); a key given on the command line is the user's and is masked.
     shown = key if demo_key else mask_key(key)
+    usable = key if demo_key else "YOUR_KEY"
     lines = [
         f"Duvo API emulator on {base_url}",
         f"API key: {shown}" + ("" if demo_key else " (as given with --api-key)"),
         f"Team:    {team_id}",
         "Agents:",
         *(f"  {a['id']}  {a['name']:<18} ({a['scenario']})" for a in agents),
-        f"Try:     DUVO_API_KEY={shown} duvo-tui runs start {agents[0]['id']} --base-url {base_url}",
+        f"Try:     DUVO_API_KEY={usable} duvo-tui runs start {agents[0]['id']} --base-url {base_url}",
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -102,12 +103,22 @@ class BackgroundServer:
         self.state.remove_files()
 
 
-async def serve_forever(state: EmulatorState, sock: socket.socket, host: str) -> None:
-    """Serve in the foreground until interrupted (Ctrl-C / SIGTERM)."""
+async def serve_forever(
+    state: EmulatorState, sock: socket.socket, host: str, on_ready: Callable[[], None] | None = None
+) -> None:
+    """Serve in the foreground until interrupted (Ctrl-C / SIGTERM); ``on_ready()`` once requests are served."""
     state.loop = asyncio.get_running_loop()
     server = uvicorn.Server(_config(build_app(state), host))
+
+    async def announce() -> None:
+        await BackgroundServer._wait_started(server)
+        if on_ready is not None:
+            on_ready()
+
+    announcer = asyncio.get_running_loop().create_task(announce())
     try:
         await server.serve(sockets=[sock])
     finally:
+        announcer.cancel()
         await state.shutdown()
         state.remove_files()
