@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import math
 
 import pytest
@@ -204,7 +205,33 @@ async def test_a_new_server_window_replaces_the_old_estimate():
     await budget.acquire()  # waits for the reset
     assert clock() >= 1005.0
     budget.observe(200, {"x-ratelimit-remaining": "99", "x-ratelimit-reset": str(clock.wall() + 60)})
-    assert budget.snapshot().remaining == 98  # 100 minus the two we sent in the last minute
+    # The server's count for its new window (our request after the reset is in it), not the old one's.
+    assert budget.snapshot().remaining == 99
+
+
+async def test_a_short_server_window_is_learned_so_callers_do_not_wait_a_minute():
+    clock = FakeTime()
+    budget = make_budget(clock, reserve=0.0)  # configured for 300 a minute
+    await budget.acquire()
+    budget.observe(
+        200, {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "9", "x-ratelimit-reset": str(clock.wall() + 2)}
+    )
+    granted = [clock()]
+    for _ in range(25):
+        await budget.acquire()
+        granted.append(clock())
+    assert max_in_any_window(granted, 2.0) <= 10
+    assert granted[-1] - granted[0] < 10.0, "waited as if the window were a minute long"
+
+
+async def test_the_servers_date_header_corrects_a_skewed_local_clock():
+    clock = FakeTime()
+    budget = make_budget(clock, limit=10)
+    await budget.acquire()
+    server_now = clock.wall() - 100  # the local clock runs 100 s ahead
+    date = email.utils.formatdate(server_now, usegmt=True)
+    budget.observe(200, {"date": date, "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(server_now) + 30)})
+    assert budget.snapshot().resets_in == pytest.approx(30.0, abs=1.0)
 
 
 async def test_a_reset_given_as_seconds_rather_than_a_timestamp_is_understood():

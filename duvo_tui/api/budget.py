@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 __all__ = ["BudgetSnapshot", "RateBudget"]
@@ -67,6 +68,18 @@ def _header_float(headers: Mapping[str, str] | Any, name: str) -> float | None:
     return value
 
 
+def _server_time(headers: Mapping[str, str] | Any) -> float | None:
+    """The server's clock from the ``date`` header, so a skewed local clock cannot misplace a reset."""
+    try:
+        raw = headers.get("date") if headers is not None else None
+        if not raw:
+            return None
+        stamp = parsedate_to_datetime(str(raw)).timestamp()
+    except Exception:  # absent, malformed or out-of-range dates are all just "unknown"
+        return None
+    return stamp if stamp >= _UNIX_TIME_FLOOR else None
+
+
 class RateBudget:
     """Request budget for one API key.
 
@@ -86,6 +99,7 @@ class RateBudget:
     ) -> None:
         self._limit = max(1, int(limit))
         self._window = float(window) if window > 0 else 60.0
+        self._window_learned = False
         self._reserve_share = min(max(float(reserve), 0.0), 0.9)
         self._clock: Clock = clock or time.monotonic
         self._wall: Clock = wall_clock or time.time
@@ -183,7 +197,7 @@ class RateBudget:
         if self._in_flight > 0:
             self._in_flight -= 1
         now = self._clock()
-        wall = self._wall()
+        wall = _server_time(headers) or self._wall()
         limit = _header_float(headers, "x-ratelimit-limit")
         if limit is not None and limit >= 1:
             self._limit = int(limit)
@@ -264,6 +278,8 @@ class RateBudget:
         )
         if self._server_left is None or new_window:
             self._server_left = estimate
+            if reset_at is not None and reset_at - now >= 1.0 and remaining < self._limit:
+                self._learn_window(reset_at - now)
         else:
             # Trust the server only when it knows of fewer requests left than we do.
             self._server_left = min(self._server_left, estimate)
@@ -272,6 +288,16 @@ class RateBudget:
         elif self._server_reset_at is None:
             # No reset header: assume a full window from now.
             self._server_reset_at = now + self._window
+
+    def _learn_window(self, seconds: float) -> None:
+        """The server's window is at least as long as the time left in a window we just saw begin.
+
+        The first observation replaces the configured length (a server with a short window must
+        not be waited for as if it had a long one); later ones can only lengthen it.
+        """
+        seconds = min(seconds, _MAX_RESET_SECONDS)
+        self._window = seconds if not self._window_learned else max(self._window, seconds)
+        self._window_learned = True
 
     async def _pause(self, seconds: float) -> None:
         """Sleep ``seconds`` or until the budget changes (a response arrived), whichever is first."""
