@@ -15,6 +15,8 @@ from tests.test_emulator_schema import RecordingTransport, check_response, load_
 
 
 def client_for(emu, key: str | None = None, transport: httpx.AsyncBaseTransport | None = None) -> DuvoClient:
+    """The project's client on ``emu``; every answer it gets is checked against the spec on arrival."""
+    transport = transport or RecordingTransport(validate=True)
     return DuvoClient(emu.base_url, key or emu.api_key, transport=transport, max_retries=0)
 
 

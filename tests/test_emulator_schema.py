@@ -121,11 +121,16 @@ def check_response(method: str, path: str, status: int, body: Any) -> None:
 
 
 class RecordingTransport(httpx.AsyncHTTPTransport):
-    """The real network transport, keeping (method, path, status, JSON body) of every API answer."""
+    """The real network transport, keeping (method, path, status, JSON body) of every API answer.
 
-    def __init__(self) -> None:
+    With ``validate=True`` each answer is also checked against the spec as it arrives (when the spec is
+    present), so every test that drives the emulator through it checks response shapes too.
+    """
+
+    def __init__(self, validate: bool = False) -> None:
         super().__init__()
         self.exchanges: list[tuple[str, str, int, Any]] = []
+        self.validate = validate and SCHEMA_PATH.exists()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await super().handle_async_request(request)
@@ -134,6 +139,8 @@ class RecordingTransport(httpx.AsyncHTTPTransport):
         if not request.url.path.startswith("/upload/"):
             body = json.loads(content) if content else None
             self.exchanges.append((request.method, request.url.path, response.status_code, body))
+            if self.validate:
+                check_response(request.method, request.url.path, response.status_code, body)
         return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 
     def check_all(self) -> int:
