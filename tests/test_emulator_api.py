@@ -330,3 +330,34 @@ async def test_team_listing_filters_sorts_and_pages(emulator):
     with raw(emulator) as http:
         rows = http.get(f"/v2/teams/{emulator.team_id}/runs", params={"search": "ledger"}).json()["data"]
     assert [(r["run_number"], r["submitted_prompt_count"], r["status"]) for r in rows] == [(4, 1, "failed")]
+
+
+async def test_a_chunked_upload_without_content_length_is_cut_off_at_the_limit(emulator):
+    limit = emulator.state.options.max_direct_upload
+    boundary = "duvo-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="path"\r\n\r\n/workspace/big.bin\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+
+    async def body():  # an iterator: httpx sends it chunked, with no Content-Length to trust
+        yield head
+        for _ in range(12):
+            yield b"\0" * (1024 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    async with client_for(emulator) as client:
+        sandbox = await client.create_sandbox()
+    async with httpx.AsyncClient(base_url=emulator.base_url, timeout=30) as http:
+        response = await http.post(
+            f"/v1/sandboxes/{sandbox.sandbox_id}/files",
+            content=body(),
+            headers={
+                "Authorization": f"Bearer {emulator.api_key}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+    assert 12 * 1024 * 1024 > limit
+    assert response.status_code == 413 and response.json()["error"] == "file_too_large"
+    assert not any(p.is_file() for p in emulator.state.data_dir.rglob("*"))
