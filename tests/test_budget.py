@@ -334,3 +334,24 @@ def test_a_budget_works_again_in_a_new_event_loop():
     asyncio.run(budget.acquire())
     asyncio.run(budget.acquire())
     assert budget.snapshot().used == 2
+
+
+async def test_a_reset_that_moves_earlier_is_believed():
+    clock = FakeTime()
+    budget = make_budget(clock, limit=100, reserve=0.0)
+    await budget.acquire()
+    budget.observe(200, {"x-ratelimit-remaining": "98", "x-ratelimit-reset": str(clock.wall() + 60)})
+    # The server now says: nothing left, but only for one more second (a restarted server, a short block).
+    budget.observe(429, {"retry-after": "1", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(clock.wall() + 1)})
+    start = clock()
+    await budget.acquire()
+    assert 1.0 <= clock() - start < 5.0
+
+
+async def test_a_late_answer_about_an_ended_window_is_ignored():
+    clock = FakeTime()
+    budget = make_budget(clock, limit=100, reserve=0.0)
+    await budget.acquire()
+    budget.observe(200, {"x-ratelimit-remaining": "90", "x-ratelimit-reset": str(clock.wall() + 60)})
+    budget.observe(200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(clock.wall() - 5)})
+    assert budget.snapshot().remaining == 90

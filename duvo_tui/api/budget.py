@@ -270,24 +270,26 @@ class RateBudget:
         self._after_change(wake=False)
 
     def _observe_remaining(self, remaining: int, reset_at: float | None, now: float) -> None:
+        if reset_at is not None and reset_at <= now:
+            return  # a late answer about a window that has already ended
         # Requests still in flight were counted by us but not yet by the server's answer.
-        others = max(0, self._in_flight)
-        estimate = max(0, remaining - others)
-        new_window = (
-            reset_at is not None and self._server_reset_at is not None and reset_at > self._server_reset_at + 1.0
-        )
-        if self._server_left is None or new_window:
-            self._server_left = estimate
-            if reset_at is not None and reset_at - now >= 1.0 and remaining < self._limit:
-                self._learn_window(reset_at - now)
-        else:
-            # Trust the server only when it knows of fewer requests left than we do.
+        estimate = max(0, remaining - max(0, self._in_flight))
+        known = self._server_reset_at
+        same_window = reset_at is None or (known is not None and abs(reset_at - known) <= 1.0)
+        if self._server_left is not None and same_window:
+            # Within one window, trust the server only when it knows of fewer requests left than we do.
             self._server_left = min(self._server_left, estimate)
-        if reset_at is not None and (new_window or self._server_reset_at is None):
-            self._server_reset_at = reset_at if reset_at > now else now + 1.0
-        elif self._server_reset_at is None:
-            # No reset header: assume a full window from now.
+            if known is None:
+                self._server_reset_at = now + self._window  # no reset header: assume a full window
+            return
+        # A window we had not seen (or a reset that moved): the server's word replaces our estimate.
+        self._server_left = estimate
+        if reset_at is None:
             self._server_reset_at = now + self._window
+            return
+        self._server_reset_at = reset_at
+        if reset_at - now >= 1.0 and remaining < self._limit:
+            self._learn_window(reset_at - now)
 
     def _learn_window(self, seconds: float) -> None:
         """The server's window is at least as long as the time left in a window we just saw begin.
