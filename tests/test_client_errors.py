@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -311,3 +312,51 @@ def test_constructing_a_client_with_a_short_timeout_keeps_a_sane_connect_timeout
     assert client._timeout.connect == 2.0 and client._timeout.read == 2.0
     client = DuvoClient("https://x.test", API_KEY)
     assert client._timeout.connect == 5.0 and client._timeout.read == 30.0
+
+
+@pytest.mark.parametrize("base_url", ["not a url", "ftp://files.example.test", "api.duvo.ai"])
+async def test_an_unusable_base_url_is_a_clear_error_not_retried(base_url):
+    async with DuvoClient(base_url, API_KEY, backoff_base=0.0) as client:
+        with pytest.raises(errors.DuvoError) as caught:
+            await client.get_run("run-1")
+        assert client.budget.snapshot().used == 1
+    assert not caught.value.transient
+    assert "base URL" in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["", "dv_abc def0123456789", "dv_abc\n0123456789", "dv_ключ0123456789"])
+async def test_an_unsendable_key_is_refused_before_any_request(key):
+    recorder = Recorder([json_response(200, {"run": None})])
+    async with make_client(recorder, api_key=key) as client:
+        with pytest.raises(errors.AuthError) as caught:
+            await client.get_run("run-1")
+    assert recorder.requests == []
+    if key:
+        assert key not in str(caught.value)
+
+
+async def test_a_key_pasted_with_surrounding_whitespace_is_trimmed():
+    recorder = Recorder([json_response(200, {"run": None})])
+    async with make_client(recorder, api_key=f"  {API_KEY}\n") as client:
+        await client.get_run("run-1")
+    assert recorder.requests[0].headers["authorization"] == f"Bearer {API_KEY}"
+
+
+async def test_a_redirect_is_reported_not_followed():
+    recorder = Recorder([httpx.Response(301, headers={"location": "https://elsewhere.test/v1/runs/run-1?token=x"})])
+    async with make_client(recorder) as client:
+        with pytest.raises(errors.ApiError) as caught:
+            await client.get_run("run-1")
+    assert caught.value.status == 301
+    assert "https://elsewhere.test/v1/runs/run-1" in str(caught.value) and "token" not in str(caught.value)
+    assert len(recorder.requests) == 1
+
+
+async def test_a_closed_client_raises_a_duvo_error():
+    recorder = Recorder([json_response(200, {"run": None})])
+    client = make_client(recorder)
+    await client.aclose()
+    with pytest.raises(errors.DuvoError, match="closed"):
+        await client.get_run("run-1")
+    with pytest.raises(errors.DuvoError, match="closed"):
+        await client.put_presigned("https://store.test/x", Path(__file__))

@@ -113,7 +113,7 @@ class DuvoClient:
         user_agent: str | None = None,
         sleep: Callable[[float], Awaitable[Any]] | None = None,
     ) -> None:
-        self._api_key = api_key or ""
+        self._api_key = (api_key or "").strip()
         self.base_url = _normalise_base_url(base_url)
         self.budget = budget if budget is not None else RateBudget()
         self.max_retries = max(0, int(max_retries))
@@ -349,6 +349,8 @@ class DuvoClient:
         rate budget. Transient failures are retried from the start of the file. A 403 that
         says the URL expired raises :class:`UploadUrlExpired`.
         """
+        if self._http.is_closed:
+            raise DuvoError("the API client is closed")
         file_path = Path(source)
         size = _file_size(file_path)
         safe_url = _without_query(upload_url)
@@ -408,6 +410,14 @@ class DuvoClient:
                 return UploadUrlExpired("the upload URL has expired; ask for a new one", status=403, code=error.code)
         return self._scrub_error(error)
 
+    def _check_usable(self) -> None:
+        if self._http.is_closed:
+            raise DuvoError("the API client is closed")
+        if not self._api_key:
+            raise errors.AuthError("no API key is configured")
+        if not all(33 <= ord(c) < 127 for c in self._api_key):
+            raise errors.AuthError("the API key contains characters that cannot be sent (a stray space or quote?)")
+
     def _backoff(self, attempt: int) -> float:
         """Full jitter: a random delay up to base * 2^(attempt-1), capped."""
         ceiling = min(self.max_backoff, self.backoff_base * (2 ** (attempt - 1)))
@@ -438,6 +448,7 @@ class DuvoClient:
         request_timeout: httpx.Timeout | None = None,
     ) -> Any:
         """Send one logical request, with retries; the decoded JSON body (None when empty)."""
+        self._check_usable()
         headers = {"Authorization": f"Bearer {self._api_key}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -499,6 +510,9 @@ class DuvoClient:
         except asyncio.CancelledError:
             self.budget.abandon()
             raise
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            self.budget.abandon()
+            return DuvoError(f"cannot use the base URL {self.base_url!r}: it must look like https://api.duvo.ai")
         except httpx.TimeoutException:
             self.budget.abandon()
             return NetworkError(f"timed out waiting for {self.base_url} ({method} {path.split('?')[0]})")
@@ -507,6 +521,9 @@ class DuvoClient:
             reason = self._scrub(str(exc) or type(exc).__name__)
             return NetworkError(f"could not reach {self.base_url}: {reason}")
         self.budget.observe(response.status_code, response.headers)
+        if response.is_redirect:
+            where = _without_query(response.headers.get("location", "")) or "elsewhere"
+            return errors.ApiError(f"the server redirected to {where}; check the base URL", status=response.status_code)
         if not response.is_success:
             return self._scrub_error(
                 errors.error_from_response(response.status_code, response.content, response.headers)
