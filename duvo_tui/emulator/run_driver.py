@@ -154,6 +154,9 @@ def start_run(state: EmulatorState, run: RunRecord, script: Script, seed_key: st
         except ScenarioFailed as exc:
             ctx.say(f"The run failed: {exc}")
             _finish(state, run, "failed")
+        except Exception as exc:  # a bug in a script must not leave the run "running" forever
+            ctx.say(f"The run failed: internal error in the emulator ({type(exc).__name__}).")
+            _finish(state, run, "failed")
         else:
             _finish(state, run, "completed")
 
