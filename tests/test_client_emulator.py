@@ -129,7 +129,7 @@ async def test_an_expired_upload_url_raises_upload_url_expired(tmp_path):
         async with DuvoClient(emu.base_url, emu.api_key) as client:
             sandbox = await client.create_sandbox()
             upload = await client.create_upload_url(sandbox.sandbox_id, "/workspace/a.txt")
-            await asyncio.sleep(1.1)
+            await asyncio.sleep(0.2)
             with pytest.raises(errors.UploadUrlExpired):
                 await client.put_presigned(upload.upload_url, source)
 
