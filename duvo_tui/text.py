@@ -28,6 +28,8 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROLS_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Bidirectional overrides can make shown text read differently from what it is.
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (JSON "\ud800" escapes) cannot be encoded: a terminal, a file or the clipboard would fail.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def clean(text: object, *, keep_newlines: bool = True) -> str:
@@ -41,6 +43,7 @@ def clean(text: object, *, keep_newlines: bool = True) -> str:
     text = text.replace("\t", "    ")
     text = _ESCAPES.sub("", text)
     text = _BIDI.sub("", text)
+    text = _SURROGATES.sub("\ufffd", text)
     if keep_newlines:
         return _CONTROLS.sub("", text)
     return _CONTROLS_ONE_LINE.sub(" ", text.replace("\n", " "))
