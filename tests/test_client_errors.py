@@ -360,3 +360,21 @@ async def test_a_closed_client_raises_a_duvo_error():
         await client.get_run("run-1")
     with pytest.raises(errors.DuvoError, match="closed"):
         await client.put_presigned("https://store.test/x", Path(__file__))
+
+
+async def test_while_the_key_is_paused_longer_than_the_client_waits_calls_fail_fast():
+    clock = FakeTime()
+    recorder = Recorder(
+        [json_response(429, {"error": "rate_limited"}, **{"retry-after": "300"}), json_response(200, {"run": None})],
+        clock=clock,
+    )
+    async with make_client(recorder, clock=clock, max_rate_wait=60.0) as client:
+        with pytest.raises(errors.RateLimitedError):
+            await client.get_run("run-1")
+        with pytest.raises(errors.RateLimitedError) as caught:
+            await client.post_message("run-1", "hello")
+        assert len(recorder.requests) == 1
+        assert "300 s" in str(caught.value)
+        clock.now += 301
+        detail = await client.get_run("run-1")
+    assert detail.run is None and len(recorder.requests) == 2

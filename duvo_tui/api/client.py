@@ -457,6 +457,12 @@ class DuvoClient:
         attempt = 0
         rate_retries = 0
         while True:
+            paused_for = self.budget.snapshot().paused_for
+            if paused_for > self.max_rate_wait:
+                # Waiting this long in silence would look like a hang; say so instead.
+                raise RateLimitedError(
+                    f"rate limited: nothing may be sent for another {paused_for:.0f} s", retry_after=paused_for
+                )
             await self.budget.acquire(urgent=urgent)
             outcome = await self._send_once(method, path, params, json_body, multipart, headers, request_timeout)
             if isinstance(outcome, _Decoded):
