@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import stat
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -31,9 +30,7 @@ from duvo_tui.api.errors import (
     LocalFileError,
     NetworkError,
     RateLimitedError,
-    TooLargeError,
     UnexpectedResponseError,
-    UploadUrlExpired,
 )
 from duvo_tui.api.models import (
     HumanRequestResult,
@@ -48,18 +45,21 @@ from duvo_tui.api.models import (
     UploadedFile,
     UploadUrl,
 )
+from duvo_tui.api.transfer import (
+    DIRECT_UPLOAD_LIMIT,
+    ProgressCallback,
+    file_chunks,
+    file_size,
+    multipart_form,
+    presigned_error,
+    without_query,
+)
 from duvo_tui.text import mask_key
 
 __all__ = ["DIRECT_UPLOAD_LIMIT", "DuvoClient"]
 
-DIRECT_UPLOAD_LIMIT = 10 * 1024 * 1024
-"""Largest file ``upload_file`` sends; larger files go through a presigned URL."""
-
-_UPLOAD_CHUNK = 256 * 1024
 _CONNECT_TIMEOUT = 5.0
 _UPLOAD_TIMEOUT = 120.0
-
-ProgressCallback = Callable[[int], Any]
 
 
 def _segment(value: str) -> str:
@@ -73,26 +73,6 @@ def _normalise_base_url(base_url: str) -> str:
     if url.endswith("/v1"):
         url = url[: -len("/v1")]
     return url or "https://api.duvo.ai"
-
-
-def _without_query(url: str) -> str:
-    """A presigned URL without its signature, fit for an error message."""
-    try:
-        parts = urlsplit(url)
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    except ValueError:
-        return "(upload URL)"
-
-
-def _file_size(path: Path) -> int:
-    """The size of a regular file to upload, or :class:`LocalFileError`."""
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise LocalFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise LocalFileError(f"{path} is not a regular file")
-    return info.st_size
 
 
 class DuvoClient:
@@ -302,34 +282,7 @@ class DuvoClient:
         ``source`` is a path (streamed from disk) or the bytes themselves; ``dest_path`` is
         the full destination in the sandbox, e.g. ``/workspace/in/report.pdf``.
         """
-        name = dest_path.rstrip("/").rsplit("/", 1)[-1] or "file"
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            payload = bytes(source)
-            size = len(payload)
-
-            def open_body() -> Any:
-                return payload
-
-        else:
-            file_path = Path(source)
-            size = _file_size(file_path)
-
-            def open_body() -> Any:
-                return file_path.open("rb")
-
-        if size > DIRECT_UPLOAD_LIMIT:
-            raise TooLargeError(
-                f"{name} is {size} bytes; direct uploads take at most {DIRECT_UPLOAD_LIMIT} bytes, "
-                "use a presigned upload URL"
-            )
-
-        def build() -> dict[str, Any]:
-            try:
-                body = open_body()
-            except OSError as exc:
-                raise LocalFileError(f"cannot read {source}: {exc.strerror or exc}") from None
-            return {"files": {"file": (name, body, "application/octet-stream")}, "data": {"path": dest_path}}
-
+        size, build = multipart_form(dest_path, source)
         data = await self._request(
             "POST",
             f"/v1/sandboxes/{_segment(sandbox_id)}/files",
@@ -352,14 +305,14 @@ class DuvoClient:
         if self._http.is_closed:
             raise DuvoError("the API client is closed")
         file_path = Path(source)
-        size = _file_size(file_path)
-        safe_url = _without_query(upload_url)
+        size = file_size(file_path)
+        safe_url = without_query(upload_url)
         attempt = 0
         while True:
             try:
                 response = await self._http.put(
                     upload_url,
-                    content=self._file_chunks(file_path, size, on_progress),
+                    content=file_chunks(file_path, size, on_progress),
                     headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
                     timeout=self._upload_timeout,
                 )
@@ -373,42 +326,13 @@ class DuvoClient:
             else:
                 if response.is_success:
                     return
-                error = self._presigned_error(response)
+                error = self._scrub_error(presigned_error(response, upload_url))
             if not error.transient or isinstance(error, RateLimitedError) or attempt >= self.max_retries:
                 raise error
             attempt += 1
             await self._sleep(self._backoff(attempt))
 
     # ------------------------------------------------------------------ machinery
-
-    async def _file_chunks(self, path: Path, size: int, on_progress: ProgressCallback | None) -> AsyncIterator[bytes]:
-        sent = 0
-        try:
-            handle = await asyncio.to_thread(path.open, "rb")
-        except OSError as exc:
-            raise LocalFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-        try:
-            while sent < size:
-                chunk = await asyncio.to_thread(handle.read, min(_UPLOAD_CHUNK, size - sent))
-                if not chunk:
-                    raise LocalFileError(f"{path} got shorter while it was being uploaded")
-                sent += len(chunk)
-                yield chunk
-                if on_progress is not None:
-                    try:
-                        on_progress(sent)
-                    except Exception:  # a progress display must not break the upload
-                        pass
-        finally:
-            handle.close()
-
-    def _presigned_error(self, response: httpx.Response) -> DuvoError:
-        error = errors.error_from_response(response.status_code, response.content, response.headers)
-        if response.status_code == 403:
-            text = (response.content[:4000].decode("utf-8", "replace") + " " + str(error)).lower()
-            if "expired" in text:
-                return UploadUrlExpired("the upload URL has expired; ask for a new one", status=403, code=error.code)
-        return self._scrub_error(error)
 
     def _check_usable(self) -> None:
         if self._http.is_closed:
@@ -528,7 +452,7 @@ class DuvoClient:
             return NetworkError(f"could not reach {self.base_url}: {reason}")
         self.budget.observe(response.status_code, response.headers)
         if response.is_redirect:
-            where = _without_query(response.headers.get("location", "")) or "elsewhere"
+            where = without_query(response.headers.get("location", "")) or "elsewhere"
             return errors.ApiError(f"the server redirected to {where}; check the base URL", status=response.status_code)
         if not response.is_success:
             return self._scrub_error(
