@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import httpx
@@ -410,3 +411,35 @@ async def test_put_presigned_notices_a_file_that_shrank_while_uploading(tmp_path
     async with _client(Shrinker()) as client:
         with pytest.raises(errors.LocalFileError):
             await client.put_presigned("https://store.test/put", Path(source))
+
+
+MUTATIONS = {
+    "start_run": lambda c: c.start_run("agent-1"),
+    "post_message": lambda c: c.post_message("run-1", "hi"),
+    "respond": lambda c: c.respond("run-1", "hr-1", approved=True),
+    "stop_run": lambda c: c.stop_run("run-1"),
+    "create_sandbox": lambda c: c.create_sandbox(),
+    "create_upload_url": lambda c: c.create_upload_url("sb-1", "/workspace/a"),
+    "upload_file": lambda c: c.upload_file("sb-1", "/workspace/a", b"a"),
+}
+ANY_SUCCESS = {
+    "run": RUN,
+    "message": {"id": "m1"},
+    "human_request": {"id": "hr-1"},
+    "success": True,
+    "sandbox_id": "sb-1",
+    "upload_url": "https://store.test/put",
+    "path": "/workspace/a",
+}
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+async def test_every_mutation_carries_a_fresh_uuid4_idempotency_key(name):
+    recorder = Recorder([json_response(200, ANY_SUCCESS)])
+    async with make_client(recorder) as client:
+        await MUTATIONS[name](client)
+        await MUTATIONS[name](client)
+    first, second = recorder.idempotency_keys
+    assert uuid.UUID(first).version == 4 and uuid.UUID(second).version == 4
+    assert first != second
+    assert all(r.method == "POST" for r in recorder.requests)
