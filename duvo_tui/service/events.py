@@ -12,24 +12,24 @@ from dataclasses import dataclass, field
 from duvo_tui.api.models import HumanRequest, Message, Run
 
 __all__ = [
-    "Event",
-    "RunAdded",
-    "RunChanged",
-    "RunRemoved",
-    "MessagesAppended",
-    "HumanRequestAppeared",
-    "HumanRequestResolved",
+    "AuthFailed",
     "BudgetChanged",
     "ConnectionLost",
     "ConnectionRestored",
-    "AuthFailed",
-    "RunError",
-    "UploadQueued",
-    "UploadProgress",
-    "UploadFinished",
-    "UploadFailed",
-    "WatchStatus",
+    "Event",
+    "HumanRequestAppeared",
+    "HumanRequestResolved",
+    "MessagesAppended",
     "Notice",
+    "RunAdded",
+    "RunChanged",
+    "RunError",
+    "RunRemoved",
+    "UploadFailed",
+    "UploadFinished",
+    "UploadProgress",
+    "UploadQueued",
+    "WatchStatus",
 ]
 
 

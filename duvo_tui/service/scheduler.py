@@ -1,0 +1,348 @@
+"""Who gets the next request.
+
+The scheduler is plain bookkeeping (no IO, its clock passed in): for every tracked run it knows when
+its status and its messages are next due, and for the team listing when the next sweep is due.
+:meth:`Scheduler.next_job` picks, among the jobs that are due, the one with the earliest deadline
+after a per-class offset, so that:
+
+- the focused run's jobs always go first (strict priority; they are due about once a second);
+- a run the sweep showed waiting or finished is fetched next (to read its pending request);
+- sweeps of the team listing come before single-run polls;
+- active runs come before waiting runs, and messages of runs nobody looks at come last;
+- nobody starves: an overdue job's deadline keeps getting older until it wins.
+
+Intervals adapt: a status poll that saw no change multiplies the run's interval by ``backoff``
+(up to ``max_interval``), one that saw a change resets it. Terminal runs are not polled unless
+something that can change them happened (a posted message, a stop, an answer: :meth:`poke`).
+Transient errors back a run off exponentially; they do not touch other runs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from duvo_tui.api.models import TERMINAL_STATUSES
+
+__all__ = ["Job", "RunTimer", "Scheduler", "SchedulerSettings"]
+
+TEAM_PAGE = 100
+"""Runs per team-listing request."""
+
+# Offsets (seconds) added to a job's due time when choosing among due jobs: lower goes first.
+_FOCUSED = -1.0e6
+_DETAIL = -30.0
+_SWEEP = -10.0
+_ACTIVE = 0.0
+_WAITING = 5.0
+_BACKGROUND_MESSAGES = 15.0
+
+
+@dataclass
+class SchedulerSettings:
+    """Intervals in seconds."""
+
+    focus_messages_interval: float = 1.0
+    """Messages of the focused run."""
+    focus_status_interval: float = 1.5
+    """Status of the focused run (also fetched at once when its messages show a change)."""
+    active_interval: float = 2.0
+    """First interval of an active run; grows while nothing changes."""
+    waiting_interval: float = 10.0
+    """First interval of a run waiting for a person (only an answer given elsewhere changes it)."""
+    max_interval: float = 30.0
+    """No run is polled less often than this (terminal ones aside)."""
+    backoff: float = 1.5
+    """Interval factor after a poll that saw no change."""
+    sweep_interval: float = 2.0
+    """Seconds between two team-listing pages."""
+    waiting_sweep_interval: float = 3.0
+    """Seconds between two listings of waiting runs (only when the team has more than one page)."""
+    backlog_gap: float = 0.0
+    """Delay before the next page of a backlog (the deadline ordering interleaves it with other runs)."""
+    poke_window: float = 30.0
+    """How long a terminal run is polled after something that can wake it happened."""
+    max_error_backoff: float = 60.0
+
+
+@dataclass
+class RunTimer:
+    """When a run's status and messages are next due."""
+
+    status: str = "unknown"
+    status_due: float | None = 0.0
+    messages_due: float | None = None
+    interval: float = 2.0
+    errors: int = 0
+    follow: bool = False
+    """Messages are fetched for this run (the focused run, and runs focused before)."""
+    backlog: bool = False
+    swept_at: float = -math.inf
+    needs_detail: bool = False
+    poked_until: float = -math.inf
+    strict_at: float = -math.inf
+    """When the focused run's next messages page may jump the queue again (a backlog takes turns)."""
+    in_flight: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One request to make: ``status`` / ``messages`` of a run, or a ``sweep`` / ``waiting_sweep`` page."""
+
+    kind: str
+    run_id: str | None = None
+    offset: int = 0
+
+
+class Scheduler:
+    """The plan of requests. All times are the caller's clock (monotonic seconds)."""
+
+    def __init__(self, settings: SchedulerSettings | None = None) -> None:
+        self.settings = settings or SchedulerSettings()
+        self.timers: dict[str, RunTimer] = {}
+        self.focused: str | None = None
+        self.team_listing = False
+        self.team_total = 0
+        self._sweep_due: float | None = None
+        self._sweep_offset = 0
+        self._waiting_sweep_due: float | None = None
+        self._sweeps_in_flight: set[str] = set()
+
+    # ------------------------------------------------------------------ runs
+
+    def add_run(self, run_id: str, status: str, now: float, *, follow: bool = False) -> RunTimer:
+        timer = self.timers.get(run_id)
+        if timer is None:
+            timer = RunTimer(status=status, interval=self._base(status))
+            timer.status_due = None if status in TERMINAL_STATUSES else now
+            if self.team_listing:
+                timer.swept_at = now  # the next sweeps will cover it
+            self.timers[run_id] = timer
+        if follow and not timer.follow:
+            timer.follow = True
+            timer.messages_due = now
+        return timer
+
+    def remove_run(self, run_id: str) -> None:
+        self.timers.pop(run_id, None)
+        if self.focused == run_id:
+            self.focused = None
+
+    def focus(self, run_id: str | None, now: float) -> None:
+        """Make ``run_id`` the focused run: its status and messages are due at once."""
+        self.focused = run_id
+        timer = self.timers.get(run_id) if run_id else None
+        if timer is not None:
+            timer.follow = True
+            timer.status_due = now
+            timer.messages_due = now
+            timer.errors = 0
+
+    def poke(self, run_id: str, now: float, *, messages: bool = True) -> None:
+        """Something happened that can change the run (a post, a stop, an answer, a webhook): look now."""
+        timer = self.timers.get(run_id)
+        if timer is None:
+            return
+        timer.poked_until = now + self.settings.poke_window
+        timer.interval = self._base("running")
+        timer.status_due = now
+        timer.errors = 0
+        if messages and timer.follow:
+            timer.messages_due = now
+
+    def set_team_listing(self, available: bool, now: float) -> None:
+        self.team_listing = available
+        if available:
+            for timer in self.timers.values():
+                timer.swept_at = now
+        self._sweep_due = now if available else None
+        self._waiting_sweep_due = now if available else None
+
+    # ------------------------------------------------------------------ choosing
+
+    def next_job(self, now: float) -> Job | None:
+        """The job to send now, or None when nothing is due. The job counts as in flight until reported."""
+        best: tuple[float, Job] | None = None
+
+        def consider(deadline: float, job: Job) -> None:
+            nonlocal best
+            if best is None or deadline < best[0]:
+                best = (deadline, job)
+
+        if self._sweep_due is not None and self._sweep_due <= now and "sweep" not in self._sweeps_in_flight:
+            consider(self._sweep_due + _SWEEP, Job("sweep", offset=self._sweep_offset))
+        if (
+            self._waiting_sweep_due is not None
+            and self._waiting_sweep_due <= now
+            and self.team_total > TEAM_PAGE
+            and "waiting_sweep" not in self._sweeps_in_flight
+        ):
+            consider(self._waiting_sweep_due + _SWEEP, Job("waiting_sweep"))
+        for run_id, timer in self.timers.items():
+            focused = run_id == self.focused
+            due = self._status_due(timer, now, focused)
+            if due is not None and due <= now and "status" not in timer.in_flight:
+                consider(due + self._status_offset(timer, focused), Job("status", run_id))
+            mdue = timer.messages_due
+            if timer.follow and mdue is not None and mdue <= now and "messages" not in timer.in_flight:
+                if focused:
+                    offset = _FOCUSED if now >= timer.strict_at else _ACTIVE - 1.0
+                else:
+                    offset = _BACKGROUND_MESSAGES
+                consider(mdue + offset, Job("messages", run_id))
+        if best is None:
+            return None
+        job = best[1]
+        if job.kind in ("sweep", "waiting_sweep"):
+            self._sweeps_in_flight.add(job.kind)
+        else:
+            self.timers[job.run_id].in_flight.add(job.kind)  # type: ignore[index]
+        return job
+
+    def seconds_until_due(self, now: float, limit: float = 5.0) -> float:
+        """How long until some job is due (at most ``limit``); 0 when one is due now."""
+        soonest = now + limit
+        if self._sweep_due is not None and "sweep" not in self._sweeps_in_flight:
+            soonest = min(soonest, self._sweep_due)
+        if self._waiting_sweep_due is not None and self.team_total > TEAM_PAGE:
+            soonest = min(soonest, self._waiting_sweep_due)
+        for run_id, timer in self.timers.items():
+            focused = run_id == self.focused
+            due = self._status_due(timer, now, focused)
+            if due is not None and "status" not in timer.in_flight:
+                soonest = min(soonest, due)
+            if timer.follow and timer.messages_due is not None and "messages" not in timer.in_flight:
+                soonest = min(soonest, timer.messages_due)
+        return max(0.0, soonest - now)
+
+    def _status_due(self, timer: RunTimer, now: float, focused: bool) -> float | None:
+        if timer.status_due is None:
+            return None
+        if focused or timer.needs_detail or not self.team_listing:
+            return timer.status_due
+        # With the team listing, a run's status comes from the sweeps; it is polled by itself only
+        # when no sweep has seen it for a while (it may be missing from the listing).
+        if now - timer.swept_at <= self.settings.max_interval * 2:
+            return None
+        return timer.status_due
+
+    def _status_offset(self, timer: RunTimer, focused: bool) -> float:
+        if focused:
+            return _FOCUSED
+        if timer.needs_detail:
+            return _DETAIL
+        return _WAITING if timer.status == "waiting" else _ACTIVE
+
+    def _base(self, status: str) -> float:
+        return self.settings.waiting_interval if status == "waiting" else self.settings.active_interval
+
+    # ------------------------------------------------------------------ results
+
+    def status_done(self, run_id: str, now: float, status: str, changed: bool) -> None:
+        """A status poll of ``run_id`` succeeded; ``changed`` when anything about the run changed."""
+        timer = self.timers.get(run_id)
+        if timer is None:
+            return
+        timer.in_flight.discard("status")
+        timer.errors = 0
+        timer.needs_detail = False
+        self._set_status(timer, status, changed, now)
+        if changed and timer.follow and timer.messages_due is None:
+            timer.messages_due = now
+
+    def swept(self, run_id: str, now: float, status: str, changed: bool, *, needs_detail: bool) -> None:
+        """The team listing showed ``run_id``; ``needs_detail`` asks for one fetch of the run itself."""
+        timer = self.timers.get(run_id)
+        if timer is None:
+            return
+        timer.swept_at = now
+        if needs_detail:
+            timer.needs_detail = True
+            timer.status_due = now
+        if changed:
+            timer.status = status
+            if timer.follow and "messages" not in timer.in_flight:
+                timer.messages_due = now if timer.messages_due is None else min(timer.messages_due, now)
+
+    def _set_status(self, timer: RunTimer, status: str, changed: bool, now: float) -> None:
+        settings = self.settings
+        if changed or status != timer.status:
+            timer.interval = self._base(status)
+        else:
+            timer.interval = min(settings.max_interval, max(timer.interval, 0.1) * settings.backoff)
+        timer.status = status
+        run_focused = self.focused is not None and self.timers.get(self.focused) is timer
+        if run_focused:
+            timer.status_due = now + settings.focus_status_interval
+        elif status in TERMINAL_STATUSES and now >= timer.poked_until:
+            timer.status_due = None
+        else:
+            timer.status_due = now + timer.interval
+
+    def messages_done(self, run_id: str, now: float, *, got: int, backlog: bool) -> None:
+        """A messages page of ``run_id`` came back with ``got`` messages; ``backlog`` when more are waiting."""
+        timer = self.timers.get(run_id)
+        if timer is None:
+            return
+        timer.in_flight.discard("messages")
+        timer.errors = 0
+        timer.backlog = backlog
+        focused = run_id == self.focused
+        if focused:
+            timer.strict_at = now + self.settings.focus_messages_interval
+        if backlog:
+            timer.messages_due = now + self.settings.backlog_gap
+        elif focused:
+            timer.messages_due = now + self.settings.focus_messages_interval
+        else:
+            timer.messages_due = None  # fetched again when the run is seen to change
+        if got and focused and timer.status_due is not None:
+            # New messages often come with a new status: look at it soon.
+            timer.status_due = min(timer.status_due, now + 0.2)
+        elif got and focused:
+            timer.status_due = now + 0.2
+
+    def failed(self, job: Job, now: float, *, transient: bool) -> None:
+        """A job failed: back its run off (transient errors grow the delay), or retry a sweep later."""
+        if job.kind in ("sweep", "waiting_sweep"):
+            self._sweeps_in_flight.discard(job.kind)
+            delay = self.settings.sweep_interval * (2 if transient else 5)
+            if job.kind == "sweep":
+                self._sweep_due = now + delay
+            else:
+                self._waiting_sweep_due = now + delay
+            return
+        timer = self.timers.get(job.run_id or "")
+        if timer is None:
+            return
+        timer.in_flight.discard(job.kind)
+        timer.errors += 1
+        delay = (
+            min(self.settings.max_error_backoff, 0.5 * 2**timer.errors)
+            if transient
+            else self.settings.max_interval
+        )
+        if job.kind == "status":
+            timer.status_due = now + delay
+        else:
+            timer.messages_due = now + delay
+
+    def released(self, job: Job) -> None:
+        """A job was dropped without an answer (cancelled, or polling paused): it is due again."""
+        if job.kind in ("sweep", "waiting_sweep"):
+            self._sweeps_in_flight.discard(job.kind)
+            return
+        timer = self.timers.get(job.run_id or "")
+        if timer is not None:
+            timer.in_flight.discard(job.kind)
+
+    def sweep_done(self, job: Job, now: float, *, total: int) -> None:
+        """A listing page came back; ``total`` is the team's run count."""
+        self._sweeps_in_flight.discard(job.kind)
+        if job.kind == "waiting_sweep":
+            self._waiting_sweep_due = now + self.settings.waiting_sweep_interval
+            return
+        self.team_total = max(0, total)
+        next_offset = job.offset + TEAM_PAGE
+        self._sweep_offset = next_offset if next_offset < self.team_total else 0
+        self._sweep_due = now + self.settings.sweep_interval

@@ -1,0 +1,344 @@
+"""DuvoService: the one facade the UI and the CLI use.
+
+It owns the tracked runs (:mod:`store`), the plan of requests (:mod:`scheduler`), the polling loop
+(:mod:`poller`) and, when enabled, the webhook receiver (:mod:`webhooks`). Subscribers get every
+:mod:`events` event as a plain callback on the service's loop; a callback that raises is logged and
+does not stop the service. Commands (start, track, post, respond, stop) go out as urgent requests,
+which use the budget's reserved share, and make the run they touch due for a look at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from duvo_tui.api.models import HumanRequest, Message, Run, SandboxFile
+from duvo_tui.service import events as ev
+from duvo_tui.service.poller import Poller, merge_run
+from duvo_tui.service.scheduler import Scheduler, SchedulerSettings
+from duvo_tui.service.store import RunStore, TrackedRun, state_file_for
+
+__all__ = ["DuvoService", "ServiceSettings", "TrackedRun"]
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[ev.Event], Any]
+
+
+@dataclass
+class ServiceSettings:
+    """How the service polls and listens. Intervals in seconds."""
+
+    focus_interval: float = 1.0
+    """Messages of the focused run are fetched this often."""
+    focus_status_interval: float = 1.5
+    """The focused run's status is fetched this often (and at once when new messages arrive)."""
+    active_interval: float = 2.0
+    """First interval of an active run; it grows while the run does not change."""
+    waiting_interval: float = 10.0
+    """First interval of a run waiting for a person."""
+    max_interval: float = 30.0
+    """The longest interval of a run that is still polled."""
+    sweep_interval: float = 2.0
+    """Seconds between two team-listing requests (each sweeps up to 100 runs)."""
+    waiting_sweep_interval: float = 3.0
+    """Seconds between two listings of the team's waiting runs (teams of more than 100 runs)."""
+    concurrency: int = 3
+    """Requests in flight at once."""
+    save_interval: float = 2.0
+    """The tracked runs are written to disk at most this often."""
+    team_id: str | None = None
+    """Use the team listing of this team (when the server offers it); DuvoService(team_id=...) wins."""
+    webhook_listen: str | None = None
+    """``HOST:PORT`` to receive signed webhooks on (off when None; loopback unless a host is given)."""
+    webhook_secret: str | None = None
+    """The secret the webhooks are signed with (required to accept any)."""
+    webhook_url: str | None = None
+    """The URL given to runs started here (default: ``http://HOST:PORT/webhooks`` of the listener)."""
+    webhook_tolerance: float = 300.0
+    """Webhooks whose timestamp is further from now than this are refused."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_profile(cls, profile: Any) -> ServiceSettings:
+        """Settings from a config profile (its ``poll`` intervals and ``team_id``)."""
+        poll = getattr(profile, "poll", None)
+        settings = cls(team_id=getattr(profile, "team_id", None))
+        if poll is not None:
+            settings.focus_interval = max(0.2, float(poll.min_interval))
+            settings.active_interval = max(settings.focus_interval, float(poll.interval))
+            settings.max_interval = max(settings.active_interval, float(poll.max_interval))
+        return settings
+
+    def scheduler_settings(self) -> SchedulerSettings:
+        return SchedulerSettings(
+            focus_messages_interval=self.focus_interval,
+            focus_status_interval=self.focus_status_interval,
+            active_interval=self.active_interval,
+            waiting_interval=self.waiting_interval,
+            max_interval=self.max_interval,
+            sweep_interval=self.sweep_interval,
+            waiting_sweep_interval=self.waiting_sweep_interval,
+        )
+
+
+class DuvoService:
+    """Keeps the tracked runs fresh within the rate budget and tells subscribers what changed."""
+
+    def __init__(
+        self,
+        client: Any,
+        settings: ServiceSettings | None = None,
+        state_dir: Path | None = None,
+        team_id: str | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.settings = settings or ServiceSettings()
+        self.team_id = team_id or self.settings.team_id
+        account = self.team_id or getattr(client, "masked_key", "") or ""
+        path = state_file_for(state_dir, getattr(client, "base_url", ""), account) if state_dir else None
+        self.store = RunStore(path)
+        self.scheduler = Scheduler(self.settings.scheduler_settings())
+        self.clock = clock
+        self.poller = Poller(
+            client,
+            self.store,
+            self.scheduler,
+            self._emit,
+            team_id=self.team_id,
+            concurrency=self.settings.concurrency,
+            clock=clock,
+        )
+        self.webhooks: Any = None
+        self._subscribers: list[Subscriber] = []
+        self._tasks: list[asyncio.Task] = []
+        self._remove_budget_listener: Callable[[], None] | None = None
+        self._started = False
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, event: ev.Event) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a subscriber's bug must not stop the service
+                log.exception("event subscriber failed on %s", type(event).__name__)
+
+    def _on_budget(self, snap: Any) -> None:
+        self._emit(
+            ev.BudgetChanged(
+                used=snap.used,
+                limit=snap.limit,
+                remaining=snap.remaining,
+                resets_in=snap.resets_in,
+                paused_for=snap.paused_for,
+            )
+        )
+
+    # ------------------------------------------------------------------ life
+
+    async def start(self) -> None:
+        """Load the tracked runs, start polling (and the webhook receiver when configured)."""
+        if self._started:
+            return
+        self._started = True
+        self.store.load()
+        now = self.clock()
+        for tracked in self.store.all():
+            self.scheduler.add_run(tracked.id, tracked.status, now)
+            if tracked.status == "waiting" or tracked.run.is_terminal:
+                # Look once: things may have moved while duvo-tui was not running.
+                self.scheduler.poke(tracked.id, now, messages=False)
+        if self.team_id:
+            self.scheduler.set_team_listing(True, now)
+        budget = getattr(self.client, "budget", None)
+        if budget is not None and hasattr(budget, "add_listener"):
+            self._remove_budget_listener = budget.add_listener(self._on_budget)
+        if self.settings.webhook_listen:
+            from duvo_tui.service.webhooks import WebhookReceiver
+
+            self.webhooks = WebhookReceiver(
+                self.settings.webhook_listen,
+                self.settings.webhook_secret or "",
+                on_event=self._on_webhook,
+                tolerance=self.settings.webhook_tolerance,
+            )
+            await self.webhooks.start()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self.poller.run()), loop.create_task(self._save_loop())]
+
+    async def close(self) -> None:
+        """Stop every loop and write the tracked runs."""
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.poller.cancel_jobs()
+        if self.webhooks is not None:
+            await self.webhooks.close()
+            self.webhooks = None
+        if self._remove_budget_listener is not None:
+            self._remove_budget_listener()
+            self._remove_budget_listener = None
+        if self._started:
+            self.store.save()
+        self._started = False
+
+    async def _save_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.save_interval)
+            if self.store.dirty:
+                self.store.save()
+
+    # ------------------------------------------------------------------ reading
+
+    def runs(self) -> list[TrackedRun]:
+        return self.store.all()
+
+    def run(self, run_id: str) -> TrackedRun | None:
+        return self.store.get(run_id)
+
+    def messages(self, run_id: str) -> list[Message]:
+        tracked = self.store.get(run_id)
+        return list(tracked.messages) if tracked else []
+
+    def pending_requests(self) -> list[HumanRequest]:
+        return self.store.pending_requests()
+
+    def budget_snapshot(self) -> Any:
+        return self.client.budget.snapshot()
+
+    @property
+    def webhook_url(self) -> str | None:
+        """The URL runs started here are given, when the receiver is on."""
+        if self.settings.webhook_url:
+            return self.settings.webhook_url
+        return self.webhooks.url if self.webhooks is not None else None
+
+    # ------------------------------------------------------------------ commands
+
+    def focus(self, run_id: str | None) -> None:
+        """Poll ``run_id`` first (status and messages about once a second); None to focus nothing."""
+        if run_id is not None and run_id not in self.store:
+            return
+        self.scheduler.focus(run_id, self.clock())
+        self.poller.wake()
+
+    def follow(self, run_id: str) -> None:
+        """Fetch the messages of ``run_id`` too (at low priority), without focusing it."""
+        if run_id in self.store:
+            self.scheduler.add_run(run_id, self.store.get(run_id).status, self.clock(), follow=True)  # type: ignore[union-attr]
+            self.poller.wake()
+
+    def _add(self, run: Run, origin: str) -> TrackedRun:
+        tracked, added = self.store.add(run, origin=origin)
+        if not added:
+            tracked.run = merge_run(tracked.run, run)
+        now = self.clock()
+        self.scheduler.add_run(run.id, run.status, now)
+        self.scheduler.poke(run.id, now)
+        if added:
+            self._emit(ev.RunAdded(tracked.run, agent_name=tracked.agent_name))
+        self.poller.wake()
+        return tracked
+
+    def track_ids(self, run_ids: list[str]) -> int:
+        """Track runs by id without fetching them now (the scheduler will); returns how many were new."""
+        now = self.clock()
+        added = 0
+        for run_id in run_ids:
+            if run_id in self.store:
+                continue
+            self.store.add(Run(id=run_id), origin="added")
+            self.scheduler.add_run(run_id, "unknown", now)
+            added += 1
+        self.poller.wake()
+        return added
+
+    async def start_run(self, agent_id: str, message: str | None = None, sandbox_id: str | None = None) -> Run:
+        """Start a run (with this receiver's webhook URL when webhooks are on) and track it."""
+        run = await self.client.start_run(
+            agent_id, message=message, sandbox_id=sandbox_id, webhook_url=self.webhook_url
+        )
+        self._add(run, "started")
+        return run
+
+    async def track(self, run_id: str) -> Run:
+        """Fetch ``run_id`` and track it. NotFoundError when the server has no such run."""
+        from duvo_tui.api.errors import NotFoundError
+
+        detail = await self.client.get_run(run_id, urgent=True)
+        if detail.run is None:
+            raise NotFoundError("no run with this id", status=404)
+        tracked = self._add(detail.run, "added")
+        self.poller.apply_detail(detail.run.id, detail, poll=False)
+        return tracked.run
+
+    def untrack(self, run_id: str) -> None:
+        """Stop tracking ``run_id`` (it is forgotten, not stopped)."""
+        self.poller.drop_run(run_id, "removed")
+
+    async def stop_run(self, run_id: str) -> Any:
+        result = await self.client.stop_run(run_id)
+        self._poke(run_id)
+        return result
+
+    async def post_message(self, run_id: str, text: str, *, idempotency_key: str | None = None) -> Message:
+        message = await self.client.post_message(run_id, text, idempotency_key=idempotency_key)
+        self._poke(run_id)
+        return message
+
+    async def respond(
+        self,
+        run_id: str,
+        request_id: str,
+        approved: bool | None = None,
+        answers: Mapping[str, str] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Answer a human request; the request is resolved (``answered_here``) once the server took it."""
+        result = await self.client.respond(
+            run_id, request_id, approved=approved, answers=answers, idempotency_key=idempotency_key
+        )
+        tracked = self.store.get(run_id)
+        if tracked is not None and tracked.pending is not None and tracked.pending.id == request_id:
+            tracked.pending = None
+            self.store.mark_dirty()
+        self._emit(ev.HumanRequestResolved(run_id, request_id, answered_here=True))
+        self._poke(run_id)
+        return result
+
+    async def list_files(self, sandbox_id: str, path: str = "/workspace") -> list[SandboxFile]:
+        """A sandbox directory listing (a person is waiting: urgent)."""
+        return await self.client.list_files(sandbox_id, path, urgent=True)
+
+    def refresh(self, run_id: str) -> None:
+        """Look at ``run_id`` now (e.g. a webhook said it changed)."""
+        self._poke(run_id)
+
+    def _poke(self, run_id: str) -> None:
+        if run_id in self.store:
+            self.scheduler.poke(run_id, self.clock())
+            self.poller.wake()
+
+    def _on_webhook(self, run_id: str, event_type: str) -> None:
+        self._poke(run_id)
