@@ -361,9 +361,39 @@ def test_sandbox_upload_of_a_large_file_goes_through_a_presigned_url(cli, tmp_pa
     assert {f["name"]: f["size_bytes"] for f in listing["files"]}["big.bin"] == size
 
 
-def test_list_without_a_team_id_says_what_to_configure(cli, emulator):
-    result = cli("runs", "list")
-    assert result.code == 2 and "team_id" in result.err
+def test_list_without_a_team_id_shows_the_runs_started_here(cli, emulator):
+    empty = cli("runs", "list")
+    assert empty.code == 0 and "No runs tracked on this machine" in empty.out
+    quick = start(cli, emulator.agents["quick"])
+    waiting = start(cli, emulator.agents["approval"])
+    wait_for_status(cli, quick, {"completed"})
+    wait_for_status(cli, waiting, {"waiting"})
+    listing = cli("runs", "list", "--json").json()
+    assert listing["source"] == "local" and listing["total"] == 2
+    # Statuses are the server's now, not those seen at start.
+    assert {r["id"]: r["status"] for r in listing["runs"]} == {quick: "completed", waiting: "waiting"}
+    only = cli("runs", "list", "--status", "waiting", "--json").json()
+    assert [r["id"] for r in only["runs"]] == [waiting]
+    human = cli("runs", "list")
+    assert human.code == 0 and quick in human.out and waiting in human.out
+
+
+def test_runs_started_here_are_in_the_services_state(cli, emulator):
+    import asyncio
+
+    from duvo_tui import locations
+    from duvo_tui.api.client import DuvoClient
+    from duvo_tui.service.service import DuvoService
+
+    run_id = start(cli, emulator.agents["quick"])
+
+    async def tracked() -> list[str]:
+        async with DuvoClient(emulator.base_url, emulator.api_key) as client:
+            service = DuvoService(client, state_dir=locations.state_dir())
+            service.store.load()
+            return [t.id for t in service.runs()]
+
+    assert asyncio.run(tracked()) == [run_id]
 
 
 def test_get_names_the_agent_by_its_alias(cli, emulator, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -114,12 +115,13 @@ def _start(args: argparse.Namespace) -> int:
 
     async def go() -> Run:
         async with open_client(profile) as client:
-            return await client.start_run(
+            run = await client.start_run(
                 agent_id, message=args.message, sandbox_id=args.sandbox, webhook_url=args.webhook_url
             )
+            _remember(profile, client, run)
+            return run
 
     run = run_async(go())
-    _remember(profile, run)
     if args.json:
         emit_json(run)
     else:
@@ -154,25 +156,24 @@ def _list(args: argparse.Namespace) -> int:
     from duvo_tui.cli.output import emit_json, format_time, print_table
 
     profile = _connect(args)
-    if profile.team_id:
-        team_id = profile.team_id
+    team_id = profile.team_id
 
-        async def go() -> tuple[list[Run], int]:
-            async with open_client(profile) as client:
+    async def go() -> tuple[list[Run], int]:
+        async with open_client(profile) as client:
+            if team_id:
                 page = await client.list_team_runs(team_id, limit=100, status=args.status, urgent=True)
                 return list(page.runs), page.total
+            runs = await _tracked_runs(profile, client, args.status)
+            return runs, len(runs)
 
-        runs, total = run_async(go())
-        source = "team"
-    else:
-        runs = _tracked_runs(profile, args.status)
-        total, source = len(runs), "local"
+    runs, total = run_async(go())
+    source = "team" if team_id else "local"
     if args.json:
         emit_json({"source": source, "total": total, "runs": runs})
         return 0
     if not runs:
-        where = f"team {profile.team_id}" if profile.team_id else "this machine (no team_id in the profile)"
-        print(f"No runs{' with status ' + args.status if args.status else ''} on {where}.")
+        where = f"in team {profile.team_id}" if profile.team_id else "tracked on this machine"
+        print(f"No runs{' with status ' + args.status if args.status else ''} {where}.")
         return 0
     print_table(
         ("RUN", "STATUS", "AGENT", "TITLE", "CREATED"),
@@ -461,16 +462,49 @@ def _print_detail(detail: RunDetail, profile: Profile) -> None:
 # --- local state ---------------------------------------------------------------------------------------------
 
 
-def _remember(profile: Profile, run: Run) -> None:
-    """Track a run started here in the local state, when the service's store is available."""
-    return None
+def _local_service(profile: Profile, client: DuvoClient) -> Any:
+    """The service over the state dir, its tracked runs loaded but no loop started: the dashboard's local state."""
+    from duvo_tui import locations
+    from duvo_tui.service.service import DuvoService, ServiceSettings
 
-
-def _tracked_runs(profile: Profile, status: str | None) -> list[Run]:
-    """The runs tracked on this machine (the service's store), newest first."""
-    from duvo_tui.cli.context import UsageError
-
-    raise UsageError(
-        f"profile {profile.name!r} has no team_id, so there is no listing to ask the server for; "
-        f"add team_id under [profiles.{profile.name}]"
+    service = DuvoService(
+        client, settings=ServiceSettings.from_profile(profile), state_dir=locations.state_dir(), team_id=profile.team_id
     )
+    service.store.load()
+    return service
+
+
+def _remember(profile: Profile, client: DuvoClient, run: Run) -> None:
+    """Track a run started here in the local state, so that the dashboard and ``runs list`` show it."""
+    service = _local_service(profile, client)
+    service.store.add(run, origin="started")
+    service.store.save()
+
+
+async def _tracked_runs(profile: Profile, client: DuvoClient, status: str | None) -> list[Run]:
+    """The runs tracked on this machine, newest first, each with its status as the server says it now."""
+    import asyncio
+    from dataclasses import replace
+
+    from duvo_tui.api.errors import NotFoundError
+
+    tracked = [t.run for t in _local_service(profile, client).runs()]
+    gate = asyncio.Semaphore(4)
+
+    async def fresh(run: Run) -> Run:
+        async with gate:
+            try:
+                detail = await client.get_run(run.id, urgent=True)
+            except NotFoundError:
+                return replace(run, status="gone")
+        if detail.run is None:
+            return replace(run, status="gone")
+        # The team listing's title and agent name are not in GET /v1/runs/{id}; keep what was known.
+        known = detail.run
+        return replace(known, title=known.title or run.title, agent_name=known.agent_name or run.agent_name)
+
+    runs = list(await asyncio.gather(*(fresh(run) for run in tracked)))
+    if status:
+        runs = [run for run in runs if run.status == status]
+    epoch = datetime.min.replace(tzinfo=UTC)
+    return sorted(runs, key=lambda run: run.created_at or epoch, reverse=True)
