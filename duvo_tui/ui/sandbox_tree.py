@@ -60,15 +60,17 @@ class SandboxTree(Tree[Entry]):
         path: str
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(Text("no sandbox"), data=Entry(ROOT_PATH, True), **kwargs)
+        super().__init__(Text("no run selected", style="italic"), data=Entry(ROOT_PATH, True), **kwargs)
         self.sandbox_id: str | None = None
+        self._shown = False
         self.show_root = True
         self.guide_depth = 3
 
     def show_sandbox(self, sandbox_id: str | None, *, force: bool = False) -> None:
         """Show ``sandbox_id`` (None: nothing). Same sandbox again keeps what is expanded unless ``force``."""
-        if sandbox_id == self.sandbox_id and not force:
+        if sandbox_id == self.sandbox_id and self._shown and not force:
             return
+        self._shown = True
         self.sandbox_id = sandbox_id
         self.clear()
         self.root.data = Entry(ROOT_PATH, True)
