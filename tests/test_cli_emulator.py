@@ -402,3 +402,16 @@ def test_get_names_the_agent_by_its_alias(cli, emulator, tmp_path):
     run_id = start(cli, emulator.agents["quick"])
     shown = cli("--config", str(config), "runs", "get", run_id)
     assert f"Agent      {emulator.agents['quick']} (check)" in shown.out
+
+
+def test_server_text_is_printed_without_terminal_escapes(cli, emulator):
+    run_id = start(cli, emulator.agents["quick"])
+    wait_for_status(cli, run_id, {"completed"})
+    assert cli("runs", "say", run_id, "\x1b]52;c;aGk=\x07clip \x1b[2Jclear \x9b31mred").code == 0
+    human = cli("runs", "messages", run_id)
+    assert "clip clear red" in human.out
+    assert "\x1b" not in human.out and "\x9b" not in human.out and "\x07" not in human.out
+    # JSON keeps the text as the server sent it: it is data for a program, escaped by the JSON encoder.
+    listed = cli("runs", "messages", run_id, "--json")
+    assert "\x1b" not in listed.out
+    assert any("\x1b]52" in (m["text_content"] or "") for m in listed.json()["messages"])

@@ -249,3 +249,25 @@ def test_bad_answers_are_usage_errors(answers, fragment):
         build_answers(request(), answers)
     assert fragment in str(caught.value)
 
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "fragment"),
+    [
+        (["--base-url", "api.duvo.ai", "runs", "get", RUN], {}, "--base-url must be an http"),
+        (["runs", "get", RUN], {"DUVO_BASE_URL": "ftp://x"}, "DUVO_BASE_URL must be an http"),
+        (["runs", "say", RUN, "  "], {}, "TEXT is empty"),
+        (["sandbox", "ls", "sb-1", "workspace"], {}, "PATH must be an absolute sandbox path"),
+    ],
+)
+def test_bad_values_are_exit_2(argv, env, fragment, capsys, monkeypatch):
+    monkeypatch.setenv("DUVO_API_KEY", KEY)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(argv) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_config_path_that_is_a_directory_is_exit_2(tmp_path, capsys):
+    assert main(["--config", str(tmp_path), "runs", "list"]) == 2
+    assert "cannot read the config file" in capsys.readouterr().err
