@@ -228,13 +228,16 @@ def _messages(args: argparse.Namespace) -> int:
     async def follow() -> int:
         import asyncio
 
-        offset, shown_request = 0, None
+        offset, shown_request, last_status = 0, None, None
+        poll = profile.poll
+        delay = poll.interval
         async with open_client(profile) as client:
             while True:
                 # Status first: once it is final, every message it produced is already readable.
                 detail = await client.get_run(run_id, urgent=True)
                 if detail.run is None:
                     return _fail(f"run {run_id} no longer exists")
+                before = offset
                 offset, _ = await read_all(client, offset, show)
                 request = detail.pending_human_request
                 if request is not None and request.id != shown_request and not args.json:
@@ -245,7 +248,11 @@ def _messages(args: argparse.Namespace) -> int:
                     if not args.json:
                         print(f"… run {detail.run.status}", flush=True)
                     return 0
-                await asyncio.sleep(profile.poll.interval)
+                # A quiet run is looked at less and less often (up to max_interval); any change resets that.
+                quiet = offset == before and detail.run.status == last_status
+                delay = min(poll.max_interval, delay * 1.5) if quiet else poll.interval
+                last_status = detail.run.status
+                await asyncio.sleep(max(poll.min_interval, delay))
 
     try:
         return run_async(follow())
