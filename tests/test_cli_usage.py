@@ -271,3 +271,23 @@ def test_bad_values_are_exit_2(argv, env, fragment, capsys, monkeypatch):
 def test_config_path_that_is_a_directory_is_exit_2(tmp_path, capsys):
     assert main(["--config", str(tmp_path), "runs", "list"]) == 2
     assert "cannot read the config file" in capsys.readouterr().err
+
+
+def test_no_command_runs_the_default_handler_with_the_global_options(monkeypatch):
+    import types
+
+    import duvo_tui.cli as cli
+
+    seen = []
+    fake = types.SimpleNamespace(register=lambda subparsers: None, default_handler=lambda args: seen.append(args) or 7)
+    monkeypatch.setattr(cli, "_available_modules", lambda: [fake])
+    assert main(["--profile", "work", "--json"]) == 7
+    assert seen[0].profile == "work" and seen[0].json is True and seen[0].base_url is None
+
+
+def test_no_command_and_no_default_handler_prints_help_and_exits_2(monkeypatch, capsys):
+    import duvo_tui.cli as cli
+
+    monkeypatch.setattr(cli, "_available_modules", list)
+    assert main([]) == 2
+    assert "usage: duvo-tui" in capsys.readouterr().err
