@@ -368,11 +368,52 @@ def save_config(config: Config, path: Path | str | None = None) -> Path:
     return file
 
 
+_THEME_LINE = re.compile(r"""^theme\s*=\s*(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*')?(?P<rest>.*)$""", re.MULTILINE)
+_FIRST_TABLE = re.compile(r"^\s*\[", re.MULTILINE)
+
+
+def _with_theme(text: str, theme: str) -> str:
+    """``text`` with its top-level ``theme`` set, everything else (comments too) as it was."""
+    import tomli_w
+
+    line = tomli_w.dumps({"theme": theme}).strip()
+    table = _FIRST_TABLE.search(text)
+    head_end = table.start() if table else len(text)
+    match = _THEME_LINE.search(text, 0, head_end)
+    if match:
+        rest = match.group("rest")
+        # Keep a trailing comment; anything else after the value is replaced with the line.
+        tail = rest if rest.strip().startswith("#") else ""
+        return text[: match.start()] + line + tail + text[match.end() :]
+    head = text[:head_end]
+    if head and not head.endswith("\n"):
+        head += "\n"
+    return head + line + "\n" + ("\n" if table else "") + text[head_end:]
+
+
 def set_theme(theme: str, path: Path | str | None = None) -> None:
-    """Remember the dashboard's theme in the config file."""
-    config = load_config(path)
-    config.theme = theme
-    save_config(config, path if path is not None else config.path)
+    """Remember the dashboard's theme in the config file (created when missing), keeping its comments."""
+    file = Path(path).expanduser() if path is not None else locations.config_file()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{file}: cannot read the config file: {error}") from None
+    if text:
+        load_config(file)  # a broken or invalid file is reported, not overwritten
+    edited = _with_theme(text, theme)
+    try:
+        ok = tomllib.loads(edited).get("theme") == theme
+    except tomllib.TOMLDecodeError:
+        ok = False
+    if not ok:
+        # An unusual layout (a multi-line value that starts with "theme ="...): rewrite the file whole instead.
+        config = load_config(file) if text else Config(path=file)
+        config.theme = theme
+        save_config(config, file)
+        return
+    locations.atomic_write(file, edited, mode=0o600)
 
 
 # --- choosing a profile --------------------------------------------------------------------------------------

@@ -279,3 +279,26 @@ def test_agent_aliases_and_uuids(tmp_path):
 def test_profile_repr_never_shows_the_key(tmp_path):
     profile = resolve_profile(sample(tmp_path), "local", env={})
     assert KEY not in repr(profile) and KEY not in str(profile)
+
+
+def test_set_theme_keeps_comments_and_layout(tmp_path):
+    original = '# my settings\ntheme = "nord"  # dark\n\n[profiles.a]  # work\nlabel = "A"\n'
+    path = write(tmp_path / "c.toml", original)
+    set_theme("gruvbox", path)
+    text = path.read_text()
+    assert text == original.replace('"nord"', '"gruvbox"')
+    assert load_config(path).theme == "gruvbox"
+
+
+def test_set_theme_adds_the_line_before_the_first_table(tmp_path):
+    path = write(tmp_path / "c.toml", "# mine\n[profiles.a]\n")
+    set_theme('quote"d', path)
+    assert path.read_text().startswith('# mine\ntheme = "quote\\"d"\n\n[profiles.a]')
+    assert load_config(path).theme == 'quote"d'
+
+
+def test_set_theme_refuses_to_overwrite_a_broken_file(tmp_path):
+    path = write(tmp_path / "c.toml", "theme = \n")
+    with pytest.raises(ConfigError, match=r"c\.toml:1"):
+        set_theme("nord", path)
+    assert path.read_text() == "theme = \n"
