@@ -1,0 +1,397 @@
+"""The form that answers a run's pending human request from the keyboard.
+
+Data goes down (:meth:`HumanRequestForm.show` with the request and who asks), a :class:`HumanRequestForm.Submit`
+message goes up, and the app reports the result back with :meth:`HumanRequestForm.submit_finished`.
+
+- Approval: the title, the description (markdown, rendered from cleaned text with links that open nothing),
+  ``a`` approve / ``d`` deny, each confirmed by ``y``; any other key cancels.
+- Questions: every question with its header; options picked with digits, arrows and space; an "other" answer
+  or free text in an input; ``tab`` between questions; ``ctrl+s`` (or enter on the last question) sends.
+
+What the person chooses or types is saved as a draft on disk (lightly debounced) and is only forgotten once the
+server has confirmed the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Markdown, Static
+
+from duvo_tui.api.models import HumanRequest
+from duvo_tui.service.drafts import Draft, DraftStore, QuestionDraft
+from duvo_tui.service.events import Event, HumanRequestResolved
+from duvo_tui.service.responder import Outcome, idempotency_key_for
+from duvo_tui.text import clean, clean_line
+from duvo_tui.ui.hitl_choices import QuestionBlock
+
+__all__ = ["HumanRequestForm"]
+
+SAVE_DELAY = 0.3
+"""Seconds of quiet before a changed draft is written to disk."""
+
+_CLOSED = (
+    "This request was answered elsewhere or the run stopped waiting: nothing was sent from here. "
+    "Your draft is kept below."
+)
+
+
+class HumanRequestForm(Vertical, can_focus=True):
+    """Answers one human request. Shows nothing when there is none."""
+
+    DEFAULT_CSS = """
+    HumanRequestForm { height: auto; padding: 0 1; }
+    HumanRequestForm.-empty { display: none; }
+    HumanRequestForm:focus { background: $boost; }
+    HumanRequestForm #hitl-head { height: auto; }
+    HumanRequestForm #hitl-description { height: auto; margin: 0; padding: 0; background: transparent; }
+    HumanRequestForm #hitl-status { height: auto; margin-top: 1; }
+    HumanRequestForm #hitl-status.-error { color: $error; text-style: bold; }
+    HumanRequestForm #hitl-status.-ok { color: $success; text-style: bold; }
+    HumanRequestForm #hitl-status.-ask { color: $warning; text-style: bold; }
+    HumanRequestForm #hitl-keys { height: auto; color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("a", "decide(True)", "Approve", id="hitl.approve", tooltip="Approve (then y to confirm)"),
+        Binding("d", "decide(False)", "Deny", id="hitl.deny", tooltip="Deny (then y to confirm)"),
+        Binding("ctrl+s", "submit", "Send answers", id="hitl.submit", tooltip="Send the answers to the questions"),
+        Binding("tab", "move(1)", "Next question", show=False, id="hitl.next_question", tooltip="Next question"),
+        Binding(
+            "shift+tab",
+            "move(-1)",
+            "Previous question",
+            show=False,
+            id="hitl.previous_question",
+            tooltip="Previous question",
+        ),
+    ]
+
+    @dataclass
+    class Submit(Message):
+        """The person answered: send ``approved`` (approval) or ``answers`` (question -> answer) with the key."""
+
+        run_id: str
+        request_id: str
+        approved: bool | None
+        answers: dict[str, str] | None
+        idempotency_key: str
+
+    def __init__(self, drafts: DraftStore | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.drafts = drafts
+        self._request: HumanRequest | None = None
+        self._draft: Draft | None = None
+        self._agent = ""
+        self._waiting_elsewhere = 0
+        self._confirming: bool | None = None
+        self._sending = False
+        self._answered = False
+        self._request_closed = False
+        self._save_timer: Timer | None = None
+        self.save_error: str | None = None
+        self._status = ""
+        self.add_class("-empty")
+
+    # --- data down -------------------------------------------------------------------------------------
+
+    @property
+    def request(self) -> HumanRequest | None:
+        """The request shown (it stays shown, with a notice, after it was closed elsewhere)."""
+        return self._request
+
+    @property
+    def draft(self) -> Draft | None:
+        return self._draft
+
+    @property
+    def status_text(self) -> str:
+        """The status line as plain text (what failed, what to press)."""
+        return self._status
+
+    @property
+    def is_open(self) -> bool:
+        """True while the shown request can still be answered from here."""
+        return self._request is not None and not (self._answered or self._request_closed)
+
+    def show(
+        self,
+        request: HumanRequest | None,
+        *,
+        agent: str = "",
+        run_id: str | None = None,
+        waiting_elsewhere: int = 0,
+    ) -> None:
+        """Show ``request`` (asked by ``agent``). ``None`` for ``run_id``'s run means its request went away."""
+        self._waiting_elsewhere = waiting_elsewhere
+        current = self._request
+        if request is not None and current is not None and request.id == current.id:
+            self._agent = agent or self._agent
+            self._render_head()
+            self._render_keys()
+            return
+        if request is None and current is not None and run_id == current.run_id:
+            self._went_away()
+            return
+        self._save_now()
+        self._request = request
+        self._agent = agent
+        self._confirming = None
+        self._sending = self._answered = self._request_closed = False
+        self._draft = self._load_draft(request) if request is not None else None
+        self.set_class(request is None, "-empty")
+        if self.is_mounted:
+            self.call_later(self._rebuild)
+
+    def handle_service_event(self, event: Event) -> None:
+        """The app forwards service events; a request closed elsewhere is said so."""
+        if isinstance(event, HumanRequestResolved) and self._request is not None:
+            if event.request_id == self._request.id and not event.answered_here:
+                self._went_away()
+
+    def submit_finished(self, request_id: str, outcome: Outcome) -> None:
+        """The app reports what became of a :class:`Submit`."""
+        if self._request is None or request_id != self._request.id:
+            return
+        self._sending = False
+        if outcome.ok:
+            self._answered = True
+            self._draft = None
+            more = self._waiting_elsewhere
+            tail = f"  {more} other request(s) wait: press n for the next." if more else ""
+            self._set_status(f"✓ {outcome.message}{tail}", "-ok")
+        elif outcome.final:
+            self._request_closed = True
+            self._set_status(f"{outcome.message} Your draft is kept below.", "-error")
+        else:
+            again = "a or d" if self._request.is_approval else "ctrl+s"
+            self._set_status(f"{outcome.message} Your answer is kept; press {again} to send it again.", "-error")
+        self._render_keys()
+
+    # --- building --------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="hitl-head")
+        yield Vertical(id="hitl-body")
+        yield Static(id="hitl-status")
+        yield Static(id="hitl-keys")
+
+    def on_mount(self) -> None:
+        if self._request is not None:
+            self.call_later(self._rebuild)
+
+    def on_unmount(self) -> None:
+        self._save_now()
+
+    async def _rebuild(self) -> None:
+        body = self.query_one("#hitl-body", Vertical)
+        await body.remove_children()
+        self._set_status("", "")
+        request, draft = self._request, self._draft
+        self._render_head()
+        self._render_keys()
+        if request is None or draft is None:
+            return
+        widgets: list[Widget] = []
+        if request.description:
+            widgets.append(Markdown(clean(request.description), id="hitl-description", open_links=False))
+        total = len(request.questions)
+        for number, question in enumerate(request.questions, 1):
+            answer = draft.answers.setdefault(question.question, QuestionDraft())
+            widgets.append(QuestionBlock(question, number, total, answer))
+        await body.mount_all(widgets)
+        if draft.approved is not None:
+            verb = "approve" if draft.approved else "deny"
+            self._set_status(f"Not confirmed by the server yet: you chose to {verb}. Press {verb[0]} to send again.")
+        elif not request.is_approval and not draft.is_empty():
+            self._set_status("Draft restored.")
+        if self.has_focus:
+            self._focus_first_open()
+
+    def _render_head(self) -> None:
+        request = self._request
+        head = self.query_one("#hitl-head", Static)
+        if request is None:
+            head.update("")
+            return
+        kind = "Approval" if request.is_approval else f"{len(request.questions)} question(s)"
+        text = Text()
+        text.append(f"◆ {kind}", style="bold")
+        if self._agent:
+            text.append(" · " + clean_line(self._agent, 60))
+        text.append("\n")
+        text.append(clean_line(request.title or "(untitled request)", 400), style="bold")
+        head.update(text)
+
+    def _render_keys(self) -> None:
+        request = self._request
+        keys = self.query_one("#hitl-keys", Static)
+        if request is None:
+            keys.update("")
+        elif self._answered or self._request_closed:
+            keys.update(Text("n: next waiting request"))
+        elif request.is_approval:
+            keys.update(Text("a approve · d deny (then y to confirm, any other key cancels) · ↑↓ scroll · n next"))
+        else:
+            keys.update(
+                Text("digits pick · ↑↓ move · space toggles · tab next question · ctrl+s send (or enter on the last)")
+            )
+
+    def _set_status(self, message: str, kind: str = "") -> None:
+        self._status = message
+        status = self.query_one("#hitl-status", Static)
+        status.update(Text(message))
+        for name in ("-error", "-ok", "-ask"):
+            status.set_class(name == kind, name)
+
+    def _went_away(self) -> None:
+        if self._sending or self._answered or self._request_closed or self._request is None:
+            return
+        self._request_closed = True
+        self._confirming = None
+        self._set_status(_CLOSED, "-error")
+        self._render_keys()
+
+    # --- drafts ----------------------------------------------------------------------------------------
+
+    def _load_draft(self, request: HumanRequest) -> Draft:
+        stored = None
+        if self.drafts is not None:
+            stored = self.drafts.load(request.id)
+        return stored or Draft(run_id=request.run_id, request_id=request.id)
+
+    def _changed(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self._save_now)
+
+    def _save_now(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        draft = self._draft
+        if self.drafts is None or draft is None or self._answered:
+            return
+        if draft.is_empty():
+            self.drafts.delete(draft.request_id)
+            return
+        try:
+            self.drafts.save(draft)
+            self.save_error = None
+        except OSError as error:
+            self.save_error = str(error)
+            self._set_status(f"The draft could not be saved to disk: {clean_line(str(error), 200)}", "-error")
+
+    # --- keys ------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        request = self._request
+        if request is None:
+            return False
+        if action == "decide":
+            return request.is_approval
+        if action in ("submit", "move"):
+            return not request.is_approval
+        return True
+
+    def action_decide(self, approved: bool) -> None:
+        if not self.is_open or self._sending:
+            if self._sending:
+                self._set_status("Still sending the answer…")
+            return
+        self._confirming = approved
+        verb = "APPROVE" if approved else "DENY"
+        self._set_status(f"Press y to {verb}. Any other key cancels.", "-ask")
+
+    def on_key(self, event: events.Key) -> None:
+        if self._confirming is None:
+            return
+        event.stop()
+        event.prevent_default()
+        approved, self._confirming = self._confirming, None
+        if event.key != "y":
+            self._set_status("Cancelled: nothing was sent.")
+            return
+        self._send(approved=approved, answers=None)
+
+    def on_focus(self) -> None:
+        self._focus_first_open()
+
+    def _focus_first_open(self) -> None:
+        blocks = list(self.query(QuestionBlock))
+        if not blocks or not self.is_open:
+            return
+        target = next((b for b in blocks if not b.answer), blocks[0])
+        self.call_after_refresh(target.entry.focus)
+
+    def _block_of_focus(self) -> int:
+        blocks = list(self.query(QuestionBlock))
+        focused = self.screen.focused if self.is_mounted else None
+        for index, block in enumerate(blocks):
+            node = focused
+            while node is not None and node is not self:
+                if node is block:
+                    return index
+                node = node.parent  # type: ignore[assignment]
+        return -1
+
+    def action_move(self, step: int) -> None:
+        blocks = list(self.query(QuestionBlock))
+        if not blocks:
+            return
+        index = self._block_of_focus()
+        target = blocks[(index + step) % len(blocks)] if index >= 0 else blocks[0 if step > 0 else -1]
+        target.entry.focus()
+
+    def on_question_block_edited(self, event: QuestionBlock.Edited) -> None:
+        event.stop()
+        self._changed()
+        if not event.advance:
+            return
+        blocks = list(self.query(QuestionBlock))
+        index = blocks.index(event.block) if event.block in blocks else -1
+        if index == len(blocks) - 1:
+            if event.advance == "enter":
+                self.action_submit()
+            return
+        if index >= 0:
+            blocks[index + 1].entry.focus()
+
+    def action_submit(self) -> None:
+        request = self._request
+        if request is None or request.is_approval:
+            return
+        if not self.is_open:
+            closed = self._request_closed
+            self._set_status(_CLOSED if closed else "Already answered.", "-error" if closed else "")
+            return
+        if self._sending:
+            self._set_status("Still sending the answers…")
+            return
+        blocks = list(self.query(QuestionBlock))
+        missing = [b for b in blocks if not b.answer]
+        if missing:
+            name = missing[0].question.header or missing[0].question.question
+            self._set_status(f"Answer “{clean_line(name, 80)}” first.", "-error")
+            missing[0].entry.focus()
+            return
+        self._send(approved=None, answers={b.question.question: b.answer for b in blocks})
+
+    def _send(self, *, approved: bool | None, answers: dict[str, str] | None) -> None:
+        request, draft = self._request, self._draft
+        if request is None or draft is None:
+            return
+        draft.approved = approved
+        self._save_now()
+        self._sending = True
+        self._set_status("Sending…")
+        key = idempotency_key_for(draft.idempotency_key, approved, answers)
+        self.post_message(self.Submit(request.run_id, request.id, approved, answers, key))

@@ -1,0 +1,68 @@
+"""A small app holding only the answering form, wired to the real client the way the dashboard wires it to the
+service: a Submit message goes to an exclusive worker, and the outcome comes back to the form."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+
+from duvo_tui.api.models import HumanRequest
+from duvo_tui.service.drafts import DraftStore
+from duvo_tui.service.responder import Outcome, Submission, submit
+from duvo_tui.ui.hitl_form import HumanRequestForm
+
+
+class FormHarness(App):
+    """The form in a scrolling pane; submissions go through ``respond`` (e.g. ``DuvoClient.respond``)."""
+
+    def __init__(self, respond: Any, drafts: DraftStore | None = None) -> None:
+        super().__init__()
+        self.respond = respond
+        self.drafts = drafts if drafts is not None else DraftStore()
+        self.submitted: list[HumanRequestForm.Submit] = []
+        self.outcomes: list[Outcome] = []
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield HumanRequestForm(drafts=self.drafts, id="form")
+
+    @property
+    def form(self) -> HumanRequestForm:
+        return self.query_one(HumanRequestForm)
+
+    @on(HumanRequestForm.Submit)
+    def _on_submit(self, event: HumanRequestForm.Submit) -> None:
+        self.submitted.append(event)
+        self._send(event)
+
+    @work(exclusive=True, group="hitl", exit_on_error=False)
+    async def _send(self, event: HumanRequestForm.Submit) -> None:
+        submission = Submission(event.run_id, event.request_id, event.approved, event.answers, event.idempotency_key)
+        outcome = await submit(self.respond, submission, self.drafts)
+        self.outcomes.append(outcome)
+        self.form.submit_finished(event.request_id, outcome)
+
+
+async def wait_for_request(client: Any, run_id: str, limit: float = 10.0) -> HumanRequest:
+    """Poll the run until it waits for a person; its pending request."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        detail = await client.get_run(run_id)
+        if detail.pending_human_request is not None:
+            return detail.pending_human_request
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"run {run_id} never asked for a person")
+
+
+async def wait_until(pilot: Any, condition: Any, limit: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.02)
