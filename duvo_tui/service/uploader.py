@@ -19,20 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from duvo_tui.api.errors import (
-    AuthError,
-    DuvoError,
-    ForbiddenError,
-    LocalFileError,
-    NotFoundError,
-    TooLargeError,
-    UploadUrlExpired,
-    ValidationError,
-)
+from duvo_tui.api.errors import DuvoError, LocalFileError, TooLargeError, UploadUrlExpired
 from duvo_tui.api.transfer import DIRECT_UPLOAD_LIMIT
 from duvo_tui.service import events as ev
 
-__all__ = ["UploadError", "UploadResult", "Uploader"]
+__all__ = ["UploadError", "UploadResult", "Uploader", "is_refusal"]
 
 Emit = Callable[[ev.Event], Any]
 
@@ -65,10 +56,13 @@ class UploadError(DuvoError):
 
 
 def is_refusal(error: DuvoError) -> bool:
-    """True for errors no retry can fix (unknown or expired sandbox, refused key, bad path)."""
-    if isinstance(error, UploadUrlExpired):
+    """True for errors no retry can fix (unknown or expired sandbox, refused key, bad path, read-only profile).
+
+    Transient errors, an expired upload URL and a local file that changed or vanished are worth another try.
+    """
+    if isinstance(error, (UploadUrlExpired, LocalFileError)):
         return False
-    return isinstance(error, (NotFoundError, AuthError, ForbiddenError, ValidationError))
+    return not error.transient
 
 
 def _is_file(path: Path) -> bool:
