@@ -26,7 +26,9 @@ __all__ = ["COMMAND_MODULES", "GLOBAL_DEFAULTS", "build_parser", "main"]
 COMMAND_MODULES = ("runs", "sandbox", "watch", "emulator", "dashboard")
 """The command modules, in the order their commands are listed in ``--help``."""
 
-GLOBAL_DEFAULTS: dict[str, Any] = {"profile": None, "base_url": None, "config": None, "json": False, "debug": False}
+GLOBAL_DEFAULTS: dict[str, Any] = {
+    "profile": None, "base_url": None, "config": None, "json": False, "debug": False, "read_only": False,
+}  # fmt: skip
 """The global options and their values when not given."""
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -48,6 +50,9 @@ class CommandParser(argparse.ArgumentParser):
         group.add_argument("--config", metavar="PATH", default=suppress, help="the config file to read")
         group.add_argument("--json", action="store_true", default=suppress, help="machine-readable output")
         group.add_argument("--debug", action="store_true", default=suppress, help="tracebacks and request logs")
+        group.add_argument(
+            "--read-only", action="store_true", default=suppress, help="refuse anything that changes something"
+        )
 
 
 def _available_modules() -> list[ModuleType]:

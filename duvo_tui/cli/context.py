@@ -37,15 +37,22 @@ def load_profile(args: argparse.Namespace, *, need_key: bool = True) -> Profile:
     config = load_config_from_args(args)
     profile = resolve_profile(config, getattr(args, "profile", None), getattr(args, "base_url", None))
     register_secret(profile.api_key)
+    if getattr(args, "read_only", False):
+        profile.read_only = True
     if need_key and not profile.api_key:
         raise ConfigError(missing_key_hint(profile, config))
     return profile
 
 
 def require_writable(profile: Profile, what: str) -> None:
-    """UsageError when the profile is read-only."""
-    if profile.read_only:
-        raise UsageError(f"profile {profile.name!r} is read-only; it may not {what}")
+    """ReadOnlyError (exit status 2) when the profile is read-only; ``what`` is an action of
+    :data:`duvo_tui.readonly.MUTATING_ACTIONS` (start, stop, post, respond, upload, watch) or a phrase."""
+    from duvo_tui.readonly import MUTATING_ACTIONS, ReadOnlyError, check
+
+    if what in MUTATING_ACTIONS:
+        check(profile, what)
+    elif profile.read_only:
+        raise ReadOnlyError(profile.name, what)
 
 
 def parse_uuid(value: str, what: str) -> str:
@@ -61,7 +68,9 @@ def open_client(profile: Profile) -> DuvoClient:
 
     if not profile.api_key:
         raise ConfigError(f"no API key for profile {profile.name!r}")
-    return DuvoClient(profile.base_url, profile.api_key)
+    from duvo_tui.readonly import guard_client
+
+    return guard_client(DuvoClient(profile.base_url, profile.api_key), profile)
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

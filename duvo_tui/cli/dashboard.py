@@ -57,9 +57,10 @@ def _run_app(
 ) -> int:
     from duvo_tui.api.client import DuvoClient
     from duvo_tui.config import set_theme
+    from duvo_tui.readonly import guard_client
     from duvo_tui.ui.app import make_app
 
-    client = DuvoClient(profile.base_url, profile.api_key)
+    client = guard_client(DuvoClient(profile.base_url, profile.api_key), profile)
     service = build_service(profile, client)
 
     def save_theme(theme: str) -> None:
@@ -87,6 +88,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     config = load_config_from_args(args)
     profile = resolve_profile(config, getattr(args, "profile", None), getattr(args, "base_url", None))
+    if getattr(args, "read_only", False):
+        profile.read_only = True
     if not profile.api_key:
         print(_no_key_message(profile, config), file=sys.stderr)
         return EXIT_USAGE
@@ -109,6 +112,7 @@ def run_demo(args: argparse.Namespace) -> int:
     with demo_environment(speed=args.speed, seed=args.seed) as env:
         config = load_config(env.config_path)
         profile = resolve_profile(config, DEMO_PROFILE, env={})
+        profile.read_only = profile.read_only or bool(getattr(args, "read_only", False))
         agents = env.emulator.agents
 
         async def seed(service: Any, client: Any) -> None:

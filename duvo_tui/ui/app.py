@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from duvo_tui.api.models import HumanRequest, Message, Run
+from duvo_tui.readonly import is_read_only, refusal
 from duvo_tui.service import events as ev
 from duvo_tui.text import clean_line
 from duvo_tui.ui.bridge import ServiceEvent
@@ -30,6 +31,7 @@ from duvo_tui.ui.help_screen import HelpScreen
 from duvo_tui.ui.human_request_view import HumanRequestView
 from duvo_tui.ui.message_stream import MessageStream
 from duvo_tui.ui.panes import MessagesPane, RunsPane
+from duvo_tui.ui.profile_marks import apply_profile_marks
 from duvo_tui.ui.run_format import RunRow, agent_label, short_id
 from duvo_tui.ui.run_list import RunList
 from duvo_tui.ui.sandbox_tree import SandboxTree
@@ -99,7 +101,7 @@ class DuvoApp(App[int]):
 
     @property
     def read_only(self) -> bool:
-        return bool(getattr(self.profile, "read_only", False))
+        return bool(getattr(self.profile, "read_only", False)) or is_read_only(self.service)
 
     @property
     def selected_run_id(self) -> str | None:
@@ -141,7 +143,12 @@ class DuvoApp(App[int]):
     def on_mount(self) -> None:
         self._unsubscribe = self.service.subscribe(self._service_callback)
         # After the first frame: the panes exist, and the screen shows before any network work.
+        self.call_after_refresh(self._mark_profile)
         self.call_after_refresh(self._start_service)
+
+    def _mark_profile(self) -> None:
+        if warning := apply_profile_marks(self.screen_dashboard.query_one(DashboardHeader), self.profile, self.service):
+            self.say(warning, severity="warning")
 
     def _service_callback(self, event: ev.Event) -> None:
         # Runs on the app's loop (the service is started from it); only post, never touch widgets here.
@@ -348,7 +355,7 @@ class DuvoApp(App[int]):
 
     def _refuse_if_read_only(self, what: str) -> bool:
         if self.read_only:
-            self.say(f"This profile is read-only: it may not {what}", severity="warning")
+            self.say(refusal(str(getattr(self.profile, "name", "") or "default"), what), severity="warning")
             return True
         return False
 

@@ -54,6 +54,10 @@ class DashboardHeader(Widget):
     budget: reactive[BudgetPicture] = reactive(BudgetPicture)
     waiting: reactive[int] = reactive(0)
     """How many runs wait for a person."""
+    read_only: reactive[bool] = reactive(False)
+    """The profile may not change anything: shown as READ-ONLY."""
+    profile_color: reactive[str] = reactive("")
+    """The profile's colour (a Rich colour name or #rrggbb), checked by the caller; empty for none."""
 
     def __init__(self, profile: str, base_url: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -70,16 +74,18 @@ class DashboardHeader(Widget):
         bar_style = "red" if budget_ratio > 0.9 else ("yellow" if budget_ratio > 0.7 else "green")
         parts: list[tuple[str, str]] = [
             (" duvo-tui ", "bold reverse"),
-            (" " + self.profile, "bold"),
+            (" " + self.profile, f"bold {self.profile_color}".strip()),
             ("  " + self.base_url, "dim"),
             (f"  {symbol} {state}", state_style),
         ]
+        if self.read_only:
+            parts.insert(2, (" READ-ONLY ", "bold reverse red"))
         if self.waiting:
             parts.append((f"  ◆ {self.waiting} waiting", "bold yellow"))
         tail = [(" budget ", "dim"), (bar, bar_style), (" " + words + " ", "")]
         tail_len = sum(len(t) for t, _ in tail)
         # Drop the URL, then the profile name, when there is not room for everything.
-        for drop in (2, 1):
+        for drop in (3 if self.read_only else 2, 1):
             if sum(len(t) for t, _ in parts) + tail_len <= width:
                 break
             parts[drop] = ("", "")
