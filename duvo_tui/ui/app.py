@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -182,7 +183,8 @@ class DuvoApp(App[int]):
         self._runs().upsert_many(rows)
         self._update_counts()
 
-    async def _shutdown(self) -> None:
+    async def _close_service(self) -> None:
+        # Not named _shutdown: that would override App._shutdown, which closes the driver and the widgets.
         if self._closed:
             return
         self._closed = True
@@ -197,11 +199,11 @@ class DuvoApp(App[int]):
             pass
 
     async def action_quit(self) -> None:
-        await self._shutdown()
+        await self._close_service()
         self.exit(0)
 
     async def on_unmount(self) -> None:
-        await self._shutdown()
+        await self._close_service()
 
     def watch_theme(self, theme: str) -> None:
         if self._save_theme is not None and self.is_mounted:
@@ -338,7 +340,8 @@ class DuvoApp(App[int]):
         stream.set_messages(run_id, messages)
         row = self._runs().row(run_id) if run_id else None
         pane = screen.query_one(MessagesPane)
-        pane.border_title = f"2 Messages · {row.agent} · {row.title}" if row else "2 Messages"
+        # Content, not a str: a title is server text and a str border title is parsed as markup.
+        pane.border_title = Content(f"2 Messages · {row.agent} · {row.title}") if row else "2 Messages"
         pane.update_status()
         self._show_sandbox(row.run if row else None)
         self._show_request()

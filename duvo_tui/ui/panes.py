@@ -15,11 +15,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input
 
+from duvo_tui.service.drafts import DraftStore
+from duvo_tui.ui.hitl_form import HumanRequestForm
 from duvo_tui.ui.human_request_view import HumanRequestView
 from duvo_tui.ui.message_stream import MessageStream
 from duvo_tui.ui.run_list import RunList
@@ -76,7 +79,10 @@ class RunsPane(Vertical):
         shown, total = runs.row_count, runs.total_count
         count = f"{shown}/{total}" if shown != total else f"{total}"
         self.border_title = f"1 Runs ({count})"
-        self.border_subtitle = f"sort: {runs.order_by}" + (f" · filter: {runs.filter_text}" if runs.filter_text else "")
+        # Content, not a str: the filter is typed text and a str subtitle is parsed as markup.
+        self.border_subtitle = Content(
+            f"sort: {runs.order_by}" + (f" · filter: {runs.filter_text}" if runs.filter_text else "")
+        )
 
     def on_run_list_highlighted(self) -> None:
         self._update_title()
@@ -226,3 +232,4 @@ class HumanRequestPane(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         with Vertical(id="human-request"):
             yield HumanRequestView(id="human-request-view")
+            yield HumanRequestForm(drafts=DraftStore(), id="hitl-form")
