@@ -68,9 +68,11 @@ def open_client(profile: Profile) -> DuvoClient:
 
     if not profile.api_key:
         raise ConfigError(f"no API key for profile {profile.name!r}")
+    from duvo_tui.api.shared_budget import shared_budget_for
     from duvo_tui.readonly import guard_client
 
-    return guard_client(DuvoClient(profile.base_url, profile.api_key), profile)
+    budget = shared_budget_for(profile.base_url, profile.api_key)
+    return guard_client(DuvoClient(profile.base_url, profile.api_key, budget=budget), profile)
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

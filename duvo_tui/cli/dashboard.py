@@ -56,11 +56,13 @@ def _run_app(
     on_ready: Callable[[Any, Any], Awaitable[None]] | None = None,
 ) -> int:
     from duvo_tui.api.client import DuvoClient
+    from duvo_tui.api.shared_budget import shared_budget_for
     from duvo_tui.config import set_theme
     from duvo_tui.readonly import guard_client
     from duvo_tui.ui.app import make_app
 
-    client = guard_client(DuvoClient(profile.base_url, profile.api_key), profile)
+    budget = shared_budget_for(profile.base_url, profile.api_key)
+    client = guard_client(DuvoClient(profile.base_url, profile.api_key, budget=budget), profile)
     service = build_service(profile, client)
 
     def save_theme(theme: str) -> None:

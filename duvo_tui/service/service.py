@@ -149,6 +149,7 @@ class DuvoService:
                 remaining=snap.remaining,
                 resets_in=snap.resets_in,
                 paused_for=snap.paused_for,
+                processes=getattr(snap, "processes", 1),
             )
         )
 
