@@ -1,0 +1,88 @@
+"""The dashboard's answering desk: feeds the request form, sends its answers through the service, opens the
+inbox and announces new requests. The app delegates to it so that its own module stays about layout and runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from duvo_tui.api.models import HumanRequest
+from duvo_tui.service.drafts import DraftStore
+from duvo_tui.service.responder import Outcome, Submission, submit
+from duvo_tui.ui.hitl_form import HumanRequestForm
+from duvo_tui.ui.human_request_view import HumanRequestView
+from duvo_tui.ui.inbox import InboxScreen, inbox_entries
+from duvo_tui.ui.notify import Notifier
+from duvo_tui.ui.run_list import RunList
+
+__all__ = ["HitlDesk"]
+
+
+class HitlDesk:
+    """Answering human requests inside the dashboard app (``app.service`` is the DuvoService)."""
+
+    def __init__(self, app: Any, notifier: Notifier | None = None, drafts: DraftStore | None = None) -> None:
+        self.app = app
+        self.notifier = notifier or Notifier()
+        self.drafts = drafts
+
+    def _form(self) -> HumanRequestForm | None:
+        forms = list(self.app.screen_dashboard.query(HumanRequestForm))
+        return forms[0] if forms else None
+
+    def _label(self, run_id: str) -> tuple[str, str]:
+        row = self.app.screen_dashboard.query_one(RunList).row(run_id)
+        return (row.agent, row.title) if row is not None else ("", "")
+
+    def announce(self, who: str, request: HumanRequest) -> None:
+        """A new request appeared: toast, bell, desktop notification (as configured)."""
+        self.notifier.announce(self.app, who, request.title)
+
+    def show(
+        self, request: HumanRequest | None, *, agent: str = "", run_id: str | None = None, waiting_elsewhere: int = 0
+    ) -> None:
+        """Put the selected run's request (or None) in the form; the read-only view shows only when it is empty."""
+        form = self._form()
+        if form is None:
+            return
+        form.show(request, agent=agent, run_id=run_id, waiting_elsewhere=waiting_elsewhere)
+        for view in self.app.screen_dashboard.query(HumanRequestView):
+            view.display = form.request is None
+
+    def submit(self, event: HumanRequestForm.Submit) -> None:
+        """Send the form's answer in a worker and report the outcome back to the form."""
+        if self.app.read_only:
+            self._finished(event.request_id, Outcome("refused", "This profile is read-only: it may not answer."))
+            return
+        self.app.run_worker(self._send(event), group="hitl", exit_on_error=False)
+
+    async def _send(self, event: HumanRequestForm.Submit) -> None:
+        submission = Submission(event.run_id, event.request_id, event.approved, event.answers, event.idempotency_key)
+        drafts = self.drafts or (self._form().drafts if self._form() is not None else None)
+        outcome = await submit(self.app.service.respond, submission, drafts)
+        self._finished(event.request_id, outcome)
+
+    def _finished(self, request_id: str, outcome: Outcome) -> None:
+        form = self._form()
+        if form is not None:
+            form.submit_finished(request_id, outcome)
+        if not outcome.ok:
+            self.app.say(outcome.message, severity="error", timeout=8)
+
+    def open_inbox(self) -> None:
+        """Every waiting request, oldest first; choosing one shows it in the request pane."""
+        entries = inbox_entries(self.app.service.pending_requests(), self._label)
+        self.app.push_screen(InboxScreen(entries, now=self.app.clock()), self._chosen)
+
+    def _chosen(self, run_id: str | None) -> None:
+        if run_id:
+            self.jump_to(run_id)
+
+    def jump_to(self, run_id: str) -> None:
+        """Select ``run_id`` and move to the request pane (its form takes focus)."""
+        runs = self.app.screen_dashboard.query_one(RunList)
+        if not runs.select(run_id):
+            runs.filter_text = ""
+            runs.select(run_id)
+        self.app.select_run(run_id)
+        self.app.screen_dashboard.action_show_pane(3)
