@@ -99,6 +99,7 @@ class HumanRequestForm(Vertical, can_focus=True):
         self._save_timer: Timer | None = None
         self.save_error: str | None = None
         self._status = ""
+        self._parked = False
         self.add_class("-empty")
 
     # --- data down -------------------------------------------------------------------------------------
@@ -242,7 +243,10 @@ class HumanRequestForm(Vertical, can_focus=True):
             keys.update(Text("a approve · d deny (then y to confirm, any other key cancels) · ↑↓ scroll · n next"))
         else:
             keys.update(
-                Text("digits pick · ↑↓ move · space toggles · tab next question · ctrl+s send (or enter on the last)")
+                Text(
+                    "digits pick · ↑↓ move · space toggles · tab next question · "
+                    "ctrl+s send (or enter on the last) · esc leave"
+                )
             )
 
     def _set_status(self, message: str, kind: str = "") -> None:
@@ -313,6 +317,11 @@ class HumanRequestForm(Vertical, can_focus=True):
 
     def on_key(self, event: events.Key) -> None:
         if self._confirming is None:
+            if event.key == "escape" and self.screen.focused is not self and self._block_of_focus() >= 0:
+                # Leave the questions (the draft stays): pane keys such as 1-4 and n work again.
+                event.stop()
+                self._parked = True
+                self.focus()
             return
         event.stop()
         event.prevent_default()
@@ -323,6 +332,9 @@ class HumanRequestForm(Vertical, can_focus=True):
         self._send(approved=approved, answers=None)
 
     def on_focus(self) -> None:
+        if self._parked:
+            self._parked = False
+            return
         self._focus_first_open()
 
     def _focus_first_open(self) -> None:

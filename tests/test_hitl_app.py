@@ -1,0 +1,84 @@
+"""Answering human requests in the real dashboard (real service, real client, emulator), keys only."""
+
+from __future__ import annotations
+
+import json
+
+from duvo_tui.emulator.scenarios import FORMAT_QUESTION, NOTES_QUESTION, REGION_QUESTION
+from duvo_tui.ui.hitl_form import HumanRequestForm
+from duvo_tui.ui.inbox import InboxScreen
+from tests.test_ui_dashboard import dashboard, start_run, type_text, wait_until
+
+
+def _form(app) -> HumanRequestForm:
+    return app.screen_dashboard.query_one(HumanRequestForm)
+
+
+def _record(emulator, run_id: str):
+    requests = list(emulator.state.runs[run_id].requests.values())
+    assert len(requests) == 1
+    return requests[0]
+
+
+def _waiting(service, run_id: str) -> bool:
+    return any(r.run_id == run_id for r in service.pending_requests())
+
+
+async def test_approval_from_the_dashboard_in_three_keys(emulator, tmp_path):
+    async with dashboard(emulator, tmp_path) as (app, pilot, service):
+        run_id = await start_run(service, emulator, "approval", "Pay the October invoices")
+        await wait_until(pilot, lambda: _waiting(service, run_id))
+        await pilot.pause(0.1)
+        # The person is told: a toast, the bell.
+        assert "\a" in app.hitl.notifier.sent
+        assert any("asks: Approve payment" in str(n.message) for n in app._notifications)
+        keys = ["n", "a", "y"]
+        await pilot.press(*keys)
+        await wait_until(pilot, lambda: _record(emulator, run_id).response == "approved")
+        await wait_until(pilot, lambda: _form(app).status_text.startswith("✓ Approved."))
+        await wait_until(pilot, lambda: emulator.state.runs[run_id].status == "completed")
+    texts = [m.get("text_content") or "" for m in emulator.state.runs[run_id].messages]
+    assert any("Sending the payment now" in t for t in texts)
+
+
+async def test_three_questions_from_the_dashboard(emulator, tmp_path):
+    async with dashboard(emulator, tmp_path) as (app, pilot, service):
+        run_id = await start_run(service, emulator, "questions", "Quarterly report")
+        await wait_until(pilot, lambda: _waiting(service, run_id))
+        await pilot.press("n", "1", "1", "3", "enter")
+        await type_text(pilot, "Q3 only")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: _record(emulator, run_id).response is not None)
+        await wait_until(pilot, lambda: _form(app).status_text.startswith("✓ Answers sent."))
+    assert json.loads(_record(emulator, run_id).response) == {
+        REGION_QUESTION: "EMEA",
+        FORMAT_QUESTION: "PDF, Slides",
+        NOTES_QUESTION: "Q3 only",
+    }
+
+
+async def test_inbox_lists_every_waiting_request_oldest_first_and_drafts_survive_switching(emulator, tmp_path):
+    async with dashboard(emulator, tmp_path) as (app, pilot, service):
+        first = await start_run(service, emulator, "questions", "Report")
+        await wait_until(pilot, lambda: _waiting(service, first))
+        second = await start_run(service, emulator, "approval", "Pay")
+        await wait_until(pilot, lambda: _waiting(service, second))
+        await pilot.press("N")
+        await wait_until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        assert [e.run_id for e in app.screen.entries] == [first, second]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: _form(app).request is not None and _form(app).request.run_id == first)
+        await pilot.press("2", "tab")
+        await type_text(pilot, "kept")
+        await pilot.press("escape", "1")  # leave the questions, go to pane 1: the draft must stay
+        await pilot.press("n")  # the next waiting run: the approval
+        await wait_until(pilot, lambda: _form(app).request.run_id == second)
+        await pilot.press("n")  # and back
+        await wait_until(pilot, lambda: _form(app).request.run_id == first)
+        await pilot.pause(0.1)
+        form = _form(app)
+        assert form.query_one(".answer-text").value == "kept"
+        assert form.draft is not None and form.draft.answers[REGION_QUESTION].chosen == ["Americas"]
+        # Focus is on the first open question (the formats); after answering, the next request is offered.
+        await pilot.press("1", "ctrl+s")
+        await wait_until(pilot, lambda: "press n for the next" in _form(app).status_text)
