@@ -26,8 +26,8 @@ from duvo_tui.ui.profile_marks import header_color
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.3)
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], Any], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(pilot: Pilot, condition: Callable[[], Any], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting for the dashboard"
         await pilot.pause(0.05)
@@ -71,7 +71,7 @@ def notified(app: DuvoApp, text: str) -> bool:
 
 
 async def test_header_shows_read_only_label_and_colour(emulator, tmp_path):
-    async with read_only_dashboard(emulator, tmp_path, label="PRODUCTION", color="red") as (app, pilot, _):
+    async with read_only_dashboard(emulator, tmp_path, label="PRODUCTION", color="red") as (app, _pilot, _):
         header = app.screen_dashboard.query_one(DashboardHeader)
         text = header.render()
         assert "READ-ONLY" in text.plain and "PRODUCTION" in text.plain
@@ -80,7 +80,7 @@ async def test_header_shows_read_only_label_and_colour(emulator, tmp_path):
 
 
 async def test_an_unusable_colour_is_reported_not_applied(emulator, tmp_path):
-    async with read_only_dashboard(emulator, tmp_path, color="[@click=app.quit]red") as (app, pilot, _):
+    async with read_only_dashboard(emulator, tmp_path, color="[@click=app.quit]red") as (app, _pilot, _):
         assert app.screen_dashboard.query_one(DashboardHeader).profile_color == ""
         assert any("colour" in n.message for n in app._notifications)
 
@@ -121,7 +121,8 @@ async def test_stop_post_and_respond_are_refused(emulator, tmp_path):
         # The answering form sends through the service; the guard refuses and the form hears why.
         request = service.pending_requests()[0]
         outcome = await submit(service.respond, Submission(run_id, request.id, approved=True))
-        assert outcome.kind == "failed" and "read-only" in outcome.message and "answer human requests" in outcome.message
+        assert outcome.kind == "failed" and "read-only" in outcome.message
+        assert "answer human requests" in outcome.message
         with pytest.raises(ReadOnlyError):
             await service.stop_run(run_id)
         with pytest.raises(ReadOnlyError):
@@ -133,7 +134,7 @@ async def test_stop_post_and_respond_are_refused(emulator, tmp_path):
 
 
 async def test_uploads_through_the_service_client_are_refused(emulator, tmp_path):
-    async with read_only_dashboard(emulator, tmp_path) as (app, pilot, service):
+    async with read_only_dashboard(emulator, tmp_path) as (_app, _pilot, service):
         for call in (
             service.client.create_sandbox(),
             service.client.upload_file("sbx", "/workspace/a.txt", b"x"),
