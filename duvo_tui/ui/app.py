@@ -29,6 +29,8 @@ from duvo_tui.ui.dashboard_screen import DashboardScreen
 from duvo_tui.ui.dialogs import ConfirmScreen, PromptScreen, StartRunRequest, StartRunScreen
 from duvo_tui.ui.header import BudgetPicture, DashboardHeader
 from duvo_tui.ui.help_screen import HelpScreen
+from duvo_tui.ui.hitl_desk import HitlDesk
+from duvo_tui.ui.hitl_form import HumanRequestForm
 from duvo_tui.ui.human_request_view import HumanRequestView
 from duvo_tui.ui.keymap import apply_keymap
 from duvo_tui.ui.message_stream import MessageStream
@@ -65,6 +67,7 @@ class DuvoApp(App[int]):
             id="app.next_waiting",
             tooltip="Jump to the next run waiting for a person",
         ),
+        Binding("N", "inbox", "Inbox", id="app.inbox", tooltip="Every request waiting for a person, oldest first"),
     ]
 
     def __init__(
@@ -92,6 +95,8 @@ class DuvoApp(App[int]):
         self._closed = False
         self.service_started = False
         """True once ``service.start()`` returned (tests wait for it)."""
+        self.hitl = HitlDesk(self)
+        """Answering human requests: the form, submissions, the inbox, notifications."""
 
     # --- properties and helpers ------------------------------------------------------------------------
 
@@ -269,7 +274,7 @@ class DuvoApp(App[int]):
         if is_new:
             row = self._runs().row(request.run_id)
             who = row.agent if row else short_id(request.run_id)
-            self.say(f"{who} asks: {request.title or 'a person is needed'} (n jumps there)", severity="warning")
+            self.hitl.announce(who, request)
 
     def _event_HumanRequestResolved(self, event: ev.HumanRequestResolved) -> None:
         current = self._requests.get(event.run_id)
@@ -356,6 +361,8 @@ class DuvoApp(App[int]):
         request = self._requests.get(self._selected) if self._selected else None
         others = len(self._requests) - (1 if request else 0)
         self.screen_dashboard.query_one(HumanRequestView).show_request(request, others)
+        row = self._runs().row(self._selected) if self._selected else None
+        self.hitl.show(request, agent=row.agent if row else "", run_id=self._selected, waiting_elsewhere=others)
 
     # --- commands ------------------------------------------------------------------------------------
 
@@ -520,6 +527,15 @@ class DuvoApp(App[int]):
             tree.fill(sandbox_id, path, None, str(error))
             return
         tree.fill(sandbox_id, path, files)
+
+    # --- answering human requests (the logic lives in ui/hitl_desk.py) --------------------------------
+
+    @on(HumanRequestForm.Submit)
+    def _on_hitl_submit(self, event: HumanRequestForm.Submit) -> None:
+        self.hitl.submit(event)
+
+    def action_inbox(self) -> None:
+        self.hitl.open_inbox()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Workers catch what they expect; anything else is a bug, shown rather than crashing the app.
