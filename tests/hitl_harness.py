@@ -4,7 +4,9 @@ service: a Submit message goes to an exclusive worker, and the outcome comes bac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from textual import on, work
@@ -14,6 +16,7 @@ from textual.containers import VerticalScroll
 from duvo_tui.api.models import HumanRequest
 from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.responder import Outcome, Submission, submit
+from duvo_tui.service.service import ServiceSettings
 from duvo_tui.ui.hitl_form import HumanRequestForm
 
 
@@ -66,3 +69,35 @@ async def wait_until(pilot: Any, condition: Any, limit: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.02)
+
+
+FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
+
+
+@contextlib.asynccontextmanager
+async def dashboard(emulator: Any, tmp_path: Any, size: tuple[int, int] = (120, 40)) -> AsyncIterator[Any]:
+    """The dashboard on a real service over a real client against ``emulator``; closed afterwards."""
+    from duvo_tui.api.client import DuvoClient
+    from duvo_tui.config import Profile
+    from duvo_tui.service.service import DuvoService
+    from duvo_tui.ui.app import make_app
+
+    client = DuvoClient(emulator.base_url, emulator.api_key)
+    service = DuvoService(client, FAST, state_dir=tmp_path / "state")
+    profile = Profile(name="test", base_url=emulator.base_url, api_key=emulator.api_key)
+    app = make_app(service, profile, on_close=client.aclose)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.service_started)
+        yield app, pilot, service
+
+
+async def start_run(service: Any, emulator: Any, scenario: str, message: str) -> str:
+    """Start a run of ``scenario`` through the service; its id."""
+    run = await service.start_run(emulator.agents[scenario], message=message)
+    return run.id
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    """Type ``text`` key by key."""
+    for char in text:
+        await pilot.press(char if char != " " else "space")

@@ -7,7 +7,7 @@ import json
 from duvo_tui.emulator.scenarios import FORMAT_QUESTION, NOTES_QUESTION, REGION_QUESTION
 from duvo_tui.ui.hitl_form import HumanRequestForm
 from duvo_tui.ui.inbox import InboxScreen
-from tests.test_ui_dashboard import dashboard, start_run, type_text, wait_until
+from tests.hitl_harness import dashboard, start_run, type_text, wait_until
 
 
 def _form(app) -> HumanRequestForm:
