@@ -172,6 +172,12 @@ class DuvoApp(App[int]):
             self.say(f"Could not start: {error}", severity="error", timeout=10)
             return
         self._load_known()
+        try:
+            from duvo_tui.ui.upload_status import attach_uploads
+
+            await attach_uploads(self)  # the upload widget and the profile's watched folders
+        except Exception as error:
+            self.say(f"Uploads unavailable: {error}", severity="warning")
         self.service_started = True
         if self._on_ready is not None:
             try:
@@ -223,6 +229,8 @@ class DuvoApp(App[int]):
     # --- service events ------------------------------------------------------------------------------
 
     def on_service_event(self, message: ServiceEvent) -> None:
+        if self._closed or not self.screen_dashboard.is_mounted:
+            return  # events that arrive while the app closes have nowhere to go
         event = message.service_event
         handler = getattr(self, f"_event_{type(event).__name__}", None)
         if handler is not None:

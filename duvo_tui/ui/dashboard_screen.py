@@ -11,9 +11,10 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import Tab, Tabs
 
 from duvo_tui.ui.header import DashboardHeader
+from duvo_tui.ui.key_hints import KeyHints
 from duvo_tui.ui.panes import PANE_IDS, HumanRequestPane, MessagesPane, RunsPane, SandboxPane
 
 __all__ = ["NARROW_HEIGHT", "NARROW_WIDTH", "DashboardScreen"]
@@ -55,7 +56,7 @@ class DashboardScreen(Screen):
             yield MessagesPane(id="messages-pane", classes="pane")
             yield HumanRequestPane(id="human-request-pane", classes="pane")
             yield SandboxPane(id="sandbox-pane", classes="pane")
-        yield Footer(compact=True)
+        yield KeyHints(id="key-hints")
 
     def on_mount(self) -> None:
         self.query_one(Tabs).can_focus = False
