@@ -39,6 +39,7 @@ from duvo_tui.ui.profile_marks import apply_profile_marks
 from duvo_tui.ui.run_format import RunRow, agent_label, short_id
 from duvo_tui.ui.run_list import RunList
 from duvo_tui.ui.sandbox_tree import SandboxTree
+from duvo_tui.ui.window_title import set_window_title
 
 __all__ = ["DuvoApp", "make_app"]
 
@@ -156,6 +157,7 @@ class DuvoApp(App[int]):
     def _mark_profile(self) -> None:
         if warning := apply_profile_marks(self.screen_dashboard.query_one(DashboardHeader), self.profile, self.service):
             self.say(warning, severity="warning")
+        set_window_title(self, len(self._requests), getattr(self.profile, "label", None))
         for problem in getattr(self, "keymap_problems", []):
             self.say(f"Key bindings: {problem}", severity="warning", timeout=10)
 
@@ -332,6 +334,7 @@ class DuvoApp(App[int]):
         screen = self.screen_dashboard
         screen.query_one(DashboardHeader).waiting = len(self._requests)
         screen.query_one(RunsPane).refresh_title()
+        set_window_title(self, len(self._requests), getattr(self.profile, "label", None))
 
     # --- selection -----------------------------------------------------------------------------------
 
