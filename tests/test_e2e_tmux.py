@@ -1,0 +1,93 @@
+"""End to end in a real terminal: ``duvo-tui demo`` in tmux, an approval reached and answered with keys only.
+
+Run by itself with ``python -m pytest tests/test_e2e_tmux.py -s`` to see the key count. Skipped (with the reason
+printed) when tmux is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux")
+pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed: the terminal end-to-end test needs it")
+
+
+class Terminal:
+    """One tmux session on its own server socket, so nothing of the user's tmux is touched."""
+
+    def __init__(self, command: list[str], env: dict[str, str], width: int = 140, height: int = 45) -> None:
+        self.socket = f"duvo-e2e-{uuid.uuid4().hex[:8]}"
+        self.keys_sent: list[str] = []
+        self._tmux(
+            "new-session", "-d", "-s", "e2e", "-x", str(width), "-y", str(height),
+            "env", *[f"{k}={v}" for k, v in env.items()], *command,
+        )  # fmt: skip
+
+    def _tmux(self, *args: str) -> str:
+        result = subprocess.run([TMUX, "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+        return result.stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "e2e")
+
+    def press(self, *keys: str) -> None:
+        for key in keys:
+            self.keys_sent.append(key)
+            self._tmux("send-keys", "-t", "e2e", key)
+            time.sleep(0.15)
+
+    def wait_for(self, text: str, limit: float = 20.0) -> str:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen:\n{self.screen()}")
+
+    def close(self) -> None:
+        self._tmux("kill-server")
+
+
+def test_demo_approval_answered_with_keys_only(tmp_path: Path) -> None:
+    env = {
+        "DUVO_TUI_HOME": str(tmp_path / "home"),
+        "TERM": "xterm-256color",
+        "DUVO_TUI_BELL": "0",
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+    }
+    terminal = Terminal([sys.executable, "-m", "duvo_tui", "demo", "--speed", "8"], env)
+    try:
+        terminal.wait_for("Runs", limit=20)
+        # The demo's approval run asks within a few seconds; the header counts waiting runs.
+        terminal.wait_for("Invoice", limit=30)
+        deadline = time.monotonic() + 30
+        screen = ""
+        while time.monotonic() < deadline:
+            terminal.press("n")  # the next waiting run (the demo also has a run asking questions)
+            time.sleep(0.5)
+            screen = terminal.screen()
+            if "◆ Approval" in screen:
+                break
+        else:
+            raise AssertionError(f"no approval reached with n; the screen:\n{screen}")
+        presses_to_reach = len(terminal.keys_sent)
+        terminal.press("a")
+        terminal.wait_for("Press y to APPROVE")
+        terminal.press("y")
+        terminal.wait_for("✓ Approved.")
+        total = len(terminal.keys_sent)
+        print(f"\nkeys: {terminal.keys_sent} ({presses_to_reach} to reach the approval, {total} in all)")
+        terminal.press("q")
+        time.sleep(1.0)
+    finally:
+        terminal.close()
