@@ -221,6 +221,7 @@ class FolderWatcher:
     async def _handle(self, rel: str) -> str:
         """Upload ``rel`` if due; returns sent, unchanged, gone or failed."""
         outcome = "gone"
+        first = True
         while True:
             self._dirty.discard(rel)
             before = self.states.get(rel)
@@ -237,11 +238,14 @@ class FolderWatcher:
             elif outcome == "failed":
                 self._set(rel, "failed")
             elif outcome == "unchanged":
+                if first:  # a second look after a burst of change events is not news
+                    self.unchanged += 1
                 self._set(rel, before if before in ("done", "failed") else None)
             else:
                 self._set(rel, before if before == "done" else None)
             if rel not in self._dirty:
                 return outcome
+            first = False
 
     async def _once(self, rel: str) -> str:
         settled = await self._settled(rel)
@@ -252,7 +256,6 @@ class FolderWatcher:
         dest = self.dest_for(rel)
         done = self.ledger.done(dest)
         if done is not None and done.same_file(size, mtime_ns):
-            self.unchanged += 1
             return "unchanged"
         path = self._real(rel)
         try:
@@ -265,11 +268,9 @@ class FolderWatcher:
         entry = LedgerEntry(rel, size, mtime_ns, digest, self.sandbox_id, dest, time.time())
         if done is not None and done.sha256 == digest and done.size == size:
             self.ledger.mark_done(entry)  # touched, not changed
-            self.unchanged += 1
             return "unchanged"
         if await self._arrived_before_crash(entry, done):
             self.ledger.mark_done(entry)
-            self.unchanged += 1
             return "unchanged"
         self.ledger.mark_sending(entry)
         try:

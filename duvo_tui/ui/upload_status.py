@@ -231,7 +231,8 @@ class UploadStatus(Vertical):
 async def attach_uploads(app: Any) -> UploadStatus | None:
     """Mount the widget in the dashboard's ``#upload-status`` and start the profile's watched folders.
 
-    The app's service must have a ``client``; without one (a test double) the widget shows status only.
+    The app's service must have a ``client``; without one (a test double), or with a read-only profile, the
+    widget shows status only and nothing is watched or uploaded.
     """
     from duvo_tui.service.uploads import Uploads
 
@@ -241,7 +242,7 @@ async def attach_uploads(app: Any) -> UploadStatus | None:
         return None
     client = getattr(app.service, "client", None)
     uploads = None
-    if client is not None:
+    if client is not None and not getattr(app, "read_only", False):
         watch = list(getattr(app.profile, "watch", None) or [])
         uploads = Uploads(client, lambda event: app.post_message(ServiceEvent(event)), watch=watch)
 
