@@ -192,6 +192,7 @@ def small_files(count: int, size: int, rate_limit: int, window: float) -> dict[s
         "floor_steady_s": round(steady, 2),
         "floor_with_first_burst_s": round(hard, 2),
         "vs_steady_floor": round(measured["seconds"] / steady, 3) if steady else None,
+        "vs_burst_floor": round(measured["seconds"] / hard, 3) if hard else None,
     }
 
 
@@ -230,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{small['seconds']} s ({small['sent']} sent, {small['failed']} failed); floor "
                 f"{small['files'] + 1} requests / {small['rate_limit']} x {small['rate_window_s']:g} s = "
                 f"{small['floor_steady_s']} s (>= {small['floor_with_first_burst_s']} s if the first window is "
-                f"spent at once) -> {small['vs_steady_floor']}x the floor",
+                f"spent at once) -> {small['vs_steady_floor']}x the steady floor, "
+                f"{small['vs_burst_floor']}x the burst floor",
                 flush=True,
             )
     if args.json:
