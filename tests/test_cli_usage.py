@@ -10,8 +10,8 @@ import pytest
 from duvo_tui import locations
 from duvo_tui.api.models import HumanRequest, Question, QuestionOption
 from duvo_tui.cli import build_parser, main
+from duvo_tui.cli.answers import build_answers
 from duvo_tui.cli.context import UsageError
-from duvo_tui.cli.runs import build_answers
 from duvo_tui.cli.secrets import register_secret, scrub
 
 RUN = "7d0c3b2a-1e4f-4a6b-8c9d-0e1f2a3b4c5d"

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from duvo_tui.api.client import DuvoClient
-    from duvo_tui.api.models import HumanRequest, Question, Run, RunDetail
+    from duvo_tui.api.models import HumanRequest, Run, RunDetail
     from duvo_tui.config import Profile
 
-__all__ = ["build_answers", "register"]
+__all__ = ["register"]
 
 STATUSES = (
     "not_started", "pending", "starting", "running", "waiting",
@@ -304,6 +304,8 @@ def _respond(args: argparse.Namespace) -> int:
                 return await client.respond(run_id, request.id, approved=bool(args.approve))
             if not args.answer:
                 raise UsageError(f"the request {request.title!r} asks questions: answer each with --answer")
+            from duvo_tui.cli.answers import build_answers
+
             answers = build_answers(request, args.answer)
             return await client.respond(run_id, request.id, answers=answers)
 
@@ -340,74 +342,6 @@ def _stop(args: argparse.Namespace) -> int:
     else:
         print(clean_line(result.message) or f"Run {run_id} was not running; nothing to stop")
     return 0
-
-
-# --- answers to questions ------------------------------------------------------------------------------------
-
-
-def _question_list(request: HumanRequest) -> str:
-    return "; ".join(f"{i}) {q.question}" for i, q in enumerate(request.questions, 1))
-
-
-def _match_question(request: HumanRequest, raw: str) -> tuple[Question, str]:
-    from duvo_tui.cli.context import UsageError
-
-    if "=" not in raw:
-        raise UsageError(f"--answer {raw!r} must look like QUESTION=ANSWER")
-    best: tuple[int, Question, str] | None = None
-    for index, question in enumerate(request.questions, 1):
-        names = {question.question, str(index), *([question.header] if question.header else [])}
-        for name in names:
-            prefix = name + "="
-            # Case does not matter, unless case-folding changes the length (then only the exact text matches).
-            same = raw.startswith(prefix) or (
-                len(prefix.casefold()) == len(prefix) and raw[: len(prefix)].casefold() == prefix.casefold()
-            )
-            if same and (best is None or len(name) > best[0]):
-                best = (len(name), question, raw[len(prefix) :])
-    if best is None:
-        asked = raw.split("=", 1)[0]
-        raise UsageError(f"no question {asked!r} in this request (questions: {_question_list(request)})")
-    return best[1], best[2]
-
-
-def _check_answer(question: Question, value: str) -> str:
-    from duvo_tui.cli.context import UsageError
-
-    value = value.strip()
-    if not value:
-        raise UsageError(f"the answer to {question.question!r} is empty")
-    if question.is_free_text:
-        return value
-    labels = {option.label.casefold(): option.label for option in question.options}
-    if value.casefold() in labels:
-        return labels[value.casefold()]
-    parts = [part.strip() for part in value.split(",") if part.strip()] if question.multi_select else [value]
-    chosen = []
-    for part in parts:
-        if part.casefold() not in labels:
-            known = ", ".join(option.label for option in question.options)
-            raise UsageError(f"{part!r} is not an option of {question.question!r} (options: {known})")
-        if labels[part.casefold()] not in chosen:
-            chosen.append(labels[part.casefold()])
-    return ", ".join(chosen)
-
-
-def build_answers(request: HumanRequest, raw_answers: list[str]) -> dict[str, str]:
-    """``QUESTION=ANSWER`` arguments checked against the request's questions: question text -> answer.
-
-    UsageError for an unknown question, an option that is not offered, or a question left unanswered.
-    """
-    from duvo_tui.cli.context import UsageError
-
-    answers: dict[str, str] = {}
-    for raw in raw_answers:
-        question, value = _match_question(request, raw)
-        answers[question.question] = _check_answer(question, value)
-    missing = [q.question for q in request.questions if q.question not in answers]
-    if missing:
-        raise UsageError(f"no answer for {missing[0]!r} (questions: {_question_list(request)})")
-    return answers
 
 
 # --- printing ------------------------------------------------------------------------------------------------
