@@ -203,3 +203,33 @@ async def test_sub_folders_map_under_the_configured_destination(emu, tmp_path):
         await make_watcher(client, folder, sandbox, dest="/workspace/in").sync()
         listed = await client.list_files(sandbox, "/workspace/in/a/b")
     assert [(f.path, f.size_bytes) for f in listed] == [("/workspace/in/a/b/deep.txt", 4)]
+
+
+async def test_an_unreadable_file_is_reported_failed_not_dropped(emu, tmp_path, monkeypatch):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("fine")
+    locked = folder / "locked.txt"
+    locked.write_text("secret")
+    locked.chmod(0)
+    if os.geteuid() == 0:
+        # Root reads any file, so the permission refusal is played where the watcher first reads the file.
+        import duvo_tui.service.watcher as watcher_module
+
+        real = watcher_module.hash_file
+
+        def refuse(path, *args):
+            if path.name == "locked.txt":
+                raise PermissionError(13, "Permission denied")
+            return real(path, *args)
+
+        monkeypatch.setattr(watcher_module, "hash_file", refuse)
+    events: list = []
+    async with DuvoClient(emu.base_url, emu.api_key) as client:
+        sandbox = (await client.create_sandbox()).sandbox_id
+        result = await make_watcher(client, folder, sandbox, events).sync()
+    assert result.sent == 1
+    assert result.failed == [("locked.txt", "locked.txt: cannot read it: Permission denied")]
+    failed = [e for e in events if isinstance(e, ev.UploadFailed)]
+    assert len(failed) == 1 and failed[0].final
+    assert [e for e in events if isinstance(e, ev.WatchStatus)][-1].failed == 1

@@ -260,8 +260,13 @@ class FolderWatcher:
         path = self._real(rel)
         try:
             digest = await asyncio.to_thread(hash_file, path)
-        except OSError:
-            return "gone"
+        except OSError as exc:
+            if self._stat(rel) is None:
+                return "gone"
+            message = f"{rel}: cannot read it: {exc.strerror or exc}"  # e.g. no permission: say so, do not drop it
+            self.failures[rel] = message
+            self.emit(ev.UploadFailed(self.uploader.new_id(), str(path), message, final=True))
+            return "failed"
         if self._stat(rel) != settled:
             self._dirty.add(rel)  # changed while it was read: start over
             return "gone"
