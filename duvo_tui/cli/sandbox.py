@@ -111,40 +111,6 @@ def _upload(args: argparse.Namespace) -> int:
         if not file.is_file():
             raise UsageError(f"{file} is not a file")
     profile = _profile(args, "upload files")
-    import importlib.util
-
-    if importlib.util.find_spec("duvo_tui.cli.upload") is None:
-        return _upload_directly(args, profile)
     from duvo_tui.cli.upload import run_upload
 
     return run_upload(args, profile)
-
-
-def _upload_directly(args: argparse.Namespace, profile: Profile) -> int:
-    """Each file in turn: a direct upload up to 10 MB, a presigned URL above."""
-    from duvo_tui.api.client import DIRECT_UPLOAD_LIMIT
-    from duvo_tui.api.models import UploadedFile
-    from duvo_tui.cli.context import open_client, run_async
-    from duvo_tui.cli.output import emit_json, format_size
-
-    async def go() -> list[Any]:
-        done = []
-        async with open_client(profile) as client:
-            for file in args.files:
-                dest = destination_path(args.dest, file)
-                size = file.stat().st_size
-                if size > DIRECT_UPLOAD_LIMIT:
-                    url = await client.create_upload_url(args.sandbox_id, dest)
-                    await client.put_presigned(url.upload_url, file)
-                    uploaded = UploadedFile(path=url.path or dest, size_bytes=size)
-                else:
-                    uploaded = await client.upload_file(args.sandbox_id, dest, file)
-                done.append(uploaded)
-                if not args.json:
-                    print(f"Uploaded {file} -> {uploaded.path} ({format_size(uploaded.size_bytes)})", flush=True)
-        return done
-
-    uploaded = run_async(go())
-    if args.json:
-        emit_json({"sandbox_id": args.sandbox_id, "uploaded": uploaded})
-    return 0
