@@ -88,8 +88,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from duvo_tui.cli.secrets import register_secret
     from duvo_tui.config import resolve_profile
 
+    from duvo_tui.ui.session import last_profile
+
     config = load_config_from_args(args)
-    profile = resolve_profile(config, getattr(args, "profile", None), getattr(args, "base_url", None))
+    name = getattr(args, "profile", None) or last_profile(config)  # the profile shown last time
+    profile = resolve_profile(config, name, getattr(args, "base_url", None))
     if getattr(args, "read_only", False):
         profile.read_only = True
     if not profile.api_key:

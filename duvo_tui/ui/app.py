@@ -39,6 +39,8 @@ from duvo_tui.ui.profile_marks import apply_profile_marks
 from duvo_tui.ui.run_format import RunRow, agent_label, short_id
 from duvo_tui.ui.run_list import RunList
 from duvo_tui.ui.sandbox_tree import SandboxTree
+from duvo_tui.ui.session import restore as restore_session
+from duvo_tui.ui.session import save as save_session
 from duvo_tui.ui.window_title import set_window_title
 
 __all__ = ["DuvoApp", "make_app"]
@@ -174,6 +176,7 @@ class DuvoApp(App[int]):
             self.say(f"Could not start: {error}", severity="error", timeout=10)
             return
         self._load_known()
+        restore_session(self)
         try:
             from duvo_tui.ui.upload_status import attach_uploads
 
@@ -204,6 +207,7 @@ class DuvoApp(App[int]):
         if self._closed:
             return
         self._closed = True
+        save_session(self)
         if self._unsubscribe is not None:
             self._unsubscribe()
         try:
