@@ -332,3 +332,20 @@ def test_hostile_runs_neither_crash_nor_hang_the_dashboard(
             assert app.is_running and app.return_code is None
 
     asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+
+
+def test_the_service_closes_promptly_right_after_a_command(hostile_emulator, tmp_path):
+    """Quitting must not hang: a cancel arriving while the poller wakes up must still stop it."""
+    from duvo_tui.service.service import DuvoService
+
+    emu = hostile_emulator
+
+    async def scenario() -> None:
+        async with DuvoClient(emu.base_url, emu.api_key) as client:
+            for attempt in range(5):
+                service = DuvoService(client, state_dir=tmp_path / f"state{attempt}", team_id=emu.team_id)
+                await service.start()
+                await service.start_run(emu.agents["quick"])
+                await asyncio.wait_for(service.close(), timeout=5)
+
+    asyncio.run(asyncio.wait_for(scenario(), 40))

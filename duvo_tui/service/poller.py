@@ -178,8 +178,11 @@ class Poller:
     async def _sleep_or_wake(self, seconds: float) -> None:
         if seconds <= 0:
             return
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives as the event is
+        # set, and the loop then outlives service.close() (which waits for it forever).
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
         except TimeoutError:
             pass
         self._wake.clear()
