@@ -7,6 +7,7 @@ without being listed here.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import pkgutil
@@ -78,7 +79,9 @@ def keymap_problems(keymap: Mapping[str, str], bindings: list[BindingInfo] | Non
     problems: list[str] = []
     for binding_id, keys in keymap.items():
         if binding_id not in by_id:
-            problems.append(f"keys.{binding_id}: no binding has this id (see the help screen, ?, for the ids)")
+            close = difflib.get_close_matches(binding_id, list(by_id), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            problems.append(f"keys.{binding_id}: no binding has this id{hint}")
         elif not _split(keys):
             problems.append(f"keys.{binding_id}: no key given")
     # The bindings as they will be: remapped ones take their new keys.
