@@ -41,6 +41,7 @@ from duvo_tui.ui.run_list import RunList
 from duvo_tui.ui.sandbox_tree import SandboxTree
 from duvo_tui.ui.session import restore as restore_session
 from duvo_tui.ui.session import save as save_session
+from duvo_tui.ui.stream_health import update_stream_health
 from duvo_tui.ui.window_title import set_window_title
 
 __all__ = ["DuvoApp", "make_app"]
@@ -242,6 +243,7 @@ class DuvoApp(App[int]):
         if handler is not None:
             handler(event)
         self._forward(event)
+        update_stream_health(self, event)
 
     def _forward(self, event: ev.Event) -> None:
         # The upload and answering widgets live in these containers and take the events they want.
@@ -368,6 +370,7 @@ class DuvoApp(App[int]):
         pane.update_status()
         self._show_sandbox(row.run if row else None)
         self._show_request()
+        update_stream_health(self)
 
     def _show_sandbox(self, run: Run | None) -> None:
         self.screen_dashboard.query_one(SandboxTree).show_sandbox(run.sandbox_id if run else None)

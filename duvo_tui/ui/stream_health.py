@@ -1,0 +1,117 @@
+"""How fresh the selected run's stream is, shown under the messages pane's border:
+``live``, ``reconnecting (attempt n)``, ``rate-limited (resumes in s)`` or ``stale since HH:MM:SS``.
+
+:class:`StreamHealth` is a small state machine fed with the service's events; :func:`update_stream_health`
+is the app's one hook. A stream is stale when its run is active and nothing about it arrived for
+:data:`STALE_AFTER` seconds; one slow timer checks that, and the subtitle is only set when its text changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from duvo_tui.service import events as ev
+
+__all__ = ["STALE_AFTER", "StreamHealth", "update_stream_health"]
+
+STALE_AFTER = 30.0
+"""Seconds without news of an active run before its stream counts as stale."""
+
+_ACTIVE = {"queued", "running", "unknown"}
+_ENDED = {"completed", "failed", "stopped", "cancelled", "canceled"}
+
+
+@dataclass
+class StreamHealth:
+    """The stream's state for the run in view. ``clock`` is monotonic seconds, ``wall`` gives local time."""
+
+    clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], datetime] = datetime.now
+    run_id: str | None = None
+    run_status: str = ""
+    attempt: int = 0
+    paused_until: float = 0.0
+    last_news: float = field(default=0.0)
+    last_news_wall: datetime | None = None
+
+    def select(self, run_id: str | None, status: str = "") -> None:
+        """A run came into view: its stream counts as fresh from now."""
+        self.run_id, self.run_status = run_id, status
+        self._news()
+
+    def _news(self) -> None:
+        self.last_news = self.clock()
+        self.last_news_wall = self.wall()
+
+    def observe(self, event: ev.Event) -> None:
+        """Take in one service event."""
+        if isinstance(event, ev.ConnectionLost):
+            self.attempt = max(1, event.attempt)
+        elif isinstance(event, ev.ConnectionRestored):
+            self.attempt = 0
+            self._news()
+        elif isinstance(event, ev.BudgetChanged):
+            self.paused_until = self.clock() + event.paused_for if event.paused_for > 0 else 0.0
+        elif isinstance(event, ev.MessagesAppended) and event.run_id == self.run_id:
+            self._news()
+        elif isinstance(event, ev.RunChanged) and event.run.id == self.run_id:
+            self.run_status = event.run.status
+            self._news()
+
+    def describe(self) -> str:
+        """One short phrase for the state now ("" when no run is in view)."""
+        if self.run_id is None:
+            return ""
+        now = self.clock()
+        if self.attempt:
+            return f"reconnecting (attempt {self.attempt})"
+        if self.paused_until > now:
+            return f"rate-limited (resumes in {max(1, round(self.paused_until - now))}s)"
+        if self.run_status in _ACTIVE and now - self.last_news >= STALE_AFTER and self.last_news_wall:
+            return f"stale since {self.last_news_wall:%H:%M:%S}"
+        return "ended" if self.run_status in _ENDED else "live"
+
+
+def _health(app: Any) -> StreamHealth:
+    health = getattr(app, "_stream_health", None)
+    if health is None:
+        health = StreamHealth()
+        app._stream_health = health
+        # Slow, and cheap when nothing changed: the text is compared before anything is set.
+        app.set_interval(5.0, lambda: _show(app, health))
+    return health
+
+
+def _show(app: Any, health: StreamHealth) -> None:
+    from textual.content import Content
+
+    try:
+        pane = app.screen_dashboard.query_one("#messages-pane")
+    except Exception:  # the dashboard is closing
+        return
+    text = health.describe()
+    if getattr(app, "_stream_health_text", None) == text:
+        return
+    app._stream_health_text = text
+    pane.border_subtitle = Content(f"stream: {text}") if text else ""
+
+
+def update_stream_health(app: Any, event: ev.Event | None = None) -> StreamHealth:
+    """The app's hook: feed ``event`` (None: the selection changed) and show the result."""
+    health = _health(app)
+    selected = getattr(app, "selected_run_id", None)
+    if selected != health.run_id:
+        run = None
+        with_run = getattr(app.service, "run", None)
+        if selected and with_run is not None:
+            tracked = with_run(selected)
+            run = getattr(tracked, "run", tracked)
+        health.select(selected, getattr(run, "status", "") or "")
+    if event is not None:
+        health.observe(event)
+    _show(app, health)
+    return health
