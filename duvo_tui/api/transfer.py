@@ -31,7 +31,8 @@ __all__ = [
 DIRECT_UPLOAD_LIMIT = 10 * 1024 * 1024
 """Largest file a direct (multipart) upload takes; larger files go through a presigned URL."""
 
-UPLOAD_CHUNK = 256 * 1024
+UPLOAD_CHUNK = 1024 * 1024
+"""Bytes read and sent at a time: 1 MiB costs a third less CPU per GiB than 256 KiB (bench upload)."""
 
 ProgressCallback = Callable[[int], Any]
 

@@ -51,13 +51,14 @@ from duvo_tui.service.uploader import Uploader
 async def main(base_url, key, sandbox, path):
     async with DuvoClient(base_url, key) as client:
         await client.list_files(sandbox)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         result = await Uploader(client).upload(Path(path), sandbox, "/workspace/big.bin")
         elapsed = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": elapsed, "size": result.size, "method": result.method,
-                      "rss_before_kb": before, "rss_peak_kb": after}))
+        end = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = end.ru_utime + end.ru_stime - usage.ru_utime - usage.ru_stime
+    print(json.dumps({"seconds": elapsed, "size": result.size, "method": result.method, "cpu_seconds": cpu,
+                      "rss_before_kb": usage.ru_maxrss, "rss_peak_kb": end.ru_maxrss}))
 
 asyncio.run(main(*sys.argv[1:]))
 """
@@ -102,17 +103,22 @@ def _duvo_once(server: Server, path: Path) -> dict[str, Any]:
     return json.loads(out)
 
 
-def _curl_once(server: Server, path: Path) -> float:
+def _curl_once(server: Server, path: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one ``curl -T``."""
+    import resource
+
     _, url = asyncio.run(_sandbox_and_url(server, True))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         ["curl", "-sS", "-T", str(path), "-o", "/dev/null", "-w", "%{http_code}", str(url)],
         capture_output=True, text=True,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
+    end = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.stdout.strip() != "200":
         raise RuntimeError(f"curl failed: {done.stdout} {done.stderr}")
-    return elapsed
+    return elapsed, end.ru_utime + end.ru_stime - usage.ru_utime - usage.ru_stime
 
 
 def big_file(size_mib: int, repeat: int) -> dict[str, Any]:
@@ -131,12 +137,15 @@ def big_file(size_mib: int, repeat: int) -> dict[str, Any]:
         server.close()
         shutil.rmtree(workdir, ignore_errors=True)
     best = min(duvo_runs, key=lambda r: r["seconds"])
-    curl_best = min(curl_runs)
+    curl_best = min(wall for wall, _ in curl_runs)
     size = size_mib * MiB
+    gib = size / (1024 * MiB)
     return {
         "size_mib": size_mib,
         "duvo_seconds": [round(r["seconds"], 3) for r in duvo_runs],
-        "curl_seconds": [round(s, 3) for s in curl_runs],
+        "curl_seconds": [round(wall, 3) for wall, _ in curl_runs],
+        "duvo_cpu_s_per_gib": round(min(r["cpu_seconds"] for r in duvo_runs) / gib, 2),
+        "curl_cpu_s_per_gib": round(min(cpu for _, cpu in curl_runs) / gib, 2),
         "duvo_mib_s": round(size / best["seconds"] / MiB, 1),
         "curl_mib_s": round(size / curl_best / MiB, 1),
         "ratio": round(curl_best / best["seconds"], 3),
@@ -218,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"big file {big['size_mib']} MiB: duvo-tui {big['duvo_mib_s']} MiB/s, curl -T {big['curl_mib_s']} MiB/s"
                 f" -> {big['ratio']:.2f}x curl (target >= 0.8x); duvo-tui peak RSS {big['duvo_peak_rss_mib']} MiB"
-                f" (+{big['duvo_rss_growth_mib']} MiB during the upload)",
+                f" (+{big['duvo_rss_growth_mib']} MiB during the upload); client CPU per GiB: duvo-tui "
+                f"{big['duvo_cpu_s_per_gib']} s, curl {big['curl_cpu_s_per_gib']} s; runs (s): duvo-tui "
+                f"{big['duvo_seconds']}, curl {big['curl_seconds']}",
                 flush=True,
             )
     if not args.skip_small:
