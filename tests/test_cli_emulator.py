@@ -415,3 +415,11 @@ def test_server_text_is_printed_without_terminal_escapes(cli, emulator):
     listed = cli("runs", "messages", run_id, "--json")
     assert "\x1b" not in listed.out
     assert any("\x1b]52" in (m["text_content"] or "") for m in listed.json()["messages"])
+
+
+def test_start_reports_the_run_even_when_the_local_state_cannot_be_written(cli, emulator, isolated_home):
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "state").write_text("a file where the state folder should be")
+    result = cli("runs", "start", emulator.agents["quick"], "--json")
+    assert result.code == 0
+    assert result.json()["agent_id"] == emulator.agents["quick"]

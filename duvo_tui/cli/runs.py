@@ -110,7 +110,7 @@ def _start(args: argparse.Namespace) -> int:
     from duvo_tui.cli.context import open_client, run_async
     from duvo_tui.cli.output import emit_json
 
-    profile = _connect(args, "start runs")
+    profile = _connect(args, "start")
     agent_id = profile.resolve_agent(args.agent)
 
     async def go() -> Run:
@@ -265,7 +265,7 @@ def _say(args: argparse.Namespace) -> int:
     from duvo_tui.cli.output import emit_json
 
     run_id = _run_id(args)
-    profile = _connect(args, "post messages")
+    profile = _connect(args, "post")
     if not args.text.strip():
         from duvo_tui.cli.context import UsageError
 
@@ -288,7 +288,7 @@ def _respond(args: argparse.Namespace) -> int:
     from duvo_tui.cli.output import emit_json
 
     run_id = _run_id(args)
-    profile = _connect(args, "answer human requests")
+    profile = _connect(args, "respond")
 
     async def go() -> Any:
         async with open_client(profile) as client:
@@ -328,7 +328,7 @@ def _stop(args: argparse.Namespace) -> int:
     from duvo_tui.text import clean_line
 
     run_id = _run_id(args)
-    profile = _connect(args, "stop runs")
+    profile = _connect(args, "stop")
 
     async def go() -> Any:
         async with open_client(profile) as client:
@@ -417,9 +417,16 @@ def _local_service(profile: Profile, client: DuvoClient) -> Any:
 
 def _remember(profile: Profile, client: DuvoClient, run: Run) -> None:
     """Track a run started here in the local state, so that the dashboard and ``runs list`` show it."""
-    service = _local_service(profile, client)
-    service.store.add(run, origin="started")
-    service.store.save()
+    try:
+        service = _local_service(profile, client)
+        service.store.add(run, origin="started")
+        service.store.save()
+    except Exception as error:  # the run is started: that must be reported whatever happens to the record
+        import sys
+
+        from duvo_tui.text import clean_line
+
+        print(f"duvo-tui: warning: the run was not recorded locally: {clean_line(str(error), 200)}", file=sys.stderr)
 
 
 async def _tracked_runs(profile: Profile, client: DuvoClient, status: str | None) -> list[Run]:

@@ -64,7 +64,7 @@ def _create(args: argparse.Namespace) -> int:
     from duvo_tui.cli.context import open_client, run_async
     from duvo_tui.cli.output import emit_json, format_time
 
-    profile = _profile(args, "create sandboxes")
+    profile = _profile(args, "upload")
 
     async def go() -> Any:
         async with open_client(profile) as client:
@@ -110,7 +110,7 @@ def _upload(args: argparse.Namespace) -> int:
     for file in args.files:
         if not file.is_file():
             raise UsageError(f"{file} is not a file")
-    profile = _profile(args, "upload files")
+    profile = _profile(args, "upload")
     from duvo_tui.cli.upload import run_upload
 
     return run_upload(args, profile)
