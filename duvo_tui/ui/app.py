@@ -25,6 +25,7 @@ from duvo_tui.readonly import is_read_only, refusal
 from duvo_tui.service import events as ev
 from duvo_tui.text import clean_line
 from duvo_tui.ui.bridge import ServiceEvent
+from duvo_tui.ui.clipboard import copy_text, curl_command, visible_text
 from duvo_tui.ui.dashboard_screen import DashboardScreen
 from duvo_tui.ui.dialogs import ConfirmScreen, PromptScreen, StartRunRequest, StartRunScreen
 from duvo_tui.ui.header import BudgetPicture, DashboardHeader
@@ -72,6 +73,11 @@ class DuvoApp(App[int]):
             tooltip="Jump to the next run waiting for a person",
         ),
         Binding("N", "inbox", "Inbox", id="app.inbox", tooltip="Every request waiting for a person, oldest first"),
+        Binding("Y", "copy_page", "Copy page", show=False, id="app.copy_page", tooltip="Copy the visible messages"),
+        Binding("I", "copy_run_id", "Copy run id", show=False, id="app.copy_run_id", tooltip="Copy the run's id"),
+        Binding(
+            "C", "copy_curl", "Copy curl", show=False, id="app.copy_curl", tooltip="Copy a curl command for the run"
+        ),
     ]
 
     def __init__(
@@ -554,6 +560,23 @@ class DuvoApp(App[int]):
 
     def action_inbox(self) -> None:
         self.hitl.open_inbox()
+
+    # --- copying (OSC 52 and a fallback file: ui/clipboard.py) ---------------------------------------
+
+    def action_copy_page(self) -> None:
+        copy_text(self, visible_text(self.screen_dashboard.query_one(MessageStream)), "the visible messages")
+
+    def action_copy_run_id(self) -> None:
+        if self._selected is None:
+            self.say("Select a run first", severity="warning")
+            return
+        copy_text(self, self._selected, "the run id")
+
+    def action_copy_curl(self) -> None:
+        if self._selected is None:
+            self.say("Select a run first", severity="warning")
+            return
+        copy_text(self, curl_command(str(getattr(self.profile, "base_url", "")), self._selected), "a curl command")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Workers catch what they expect; anything else is a bug, shown rather than crashing the app.

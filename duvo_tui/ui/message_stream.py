@@ -318,8 +318,9 @@ class MessageStream(ScrollView, can_focus=True):
         if message is None:
             self.notify("No message selected", severity="warning", timeout=2)
             return
-        self.app.copy_to_clipboard(message_plain_text(message))
-        self.notify("Message copied to the clipboard", timeout=2)
+        from duvo_tui.ui.clipboard import copy_text
+
+        copy_text(self.app, message_plain_text(message), "the message")
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.follow and self.line_count > self.scrollable_content_region.height:
