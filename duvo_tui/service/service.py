@@ -254,7 +254,8 @@ class DuvoService:
         if not added:
             tracked.run = merge_run(tracked.run, run)
         now = self.clock()
-        self.scheduler.add_run(run.id, run.status, now)
+        # Runs started here are few and someone is interested: their messages are fetched too.
+        self.scheduler.add_run(run.id, run.status, now, follow=origin == "started")
         self.scheduler.poke(run.id, now)
         if added:
             self._emit(ev.RunAdded(tracked.run, agent_name=tracked.agent_name))

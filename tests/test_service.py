@@ -1,0 +1,285 @@
+"""The polling service against the emulator: messages, human requests, rate limits, outages, persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import httpx
+import pytest
+
+from duvo_tui.api.client import DuvoClient
+from duvo_tui.emulator.testing import running_emulator
+from duvo_tui.service import DuvoService, ServiceSettings
+from duvo_tui.service import events as ev
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """The real transport, recording when each request left and what status came back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[float, str]] = []
+        self.answers: list[tuple[float, float, int]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.monotonic()
+        self.sent.append((started, request.url.path))
+        response = await super().handle_async_request(request)
+        self.answers.append((started, time.monotonic(), response.status_code))
+        return response
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[ev.Event] = []
+
+    def __call__(self, event: ev.Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+async def wait_until(predicate, timeout: float = 10.0, step: float = 0.02) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(step)
+
+
+def make_client(emu, transport=None, key=None) -> DuvoClient:
+    return DuvoClient(emu.base_url, key or emu.api_key, transport=transport, max_retries=1, backoff_base=0.05)
+
+
+def fast_settings(**overrides) -> ServiceSettings:
+    """Short intervals: the emulator runs at speed 50 and has a high limit in these tests."""
+    values = dict(
+        focus_interval=0.2,
+        focus_status_interval=0.3,
+        active_interval=0.2,
+        waiting_interval=0.5,
+        max_interval=1.0,
+        sweep_interval=0.3,
+        waiting_sweep_interval=0.5,
+        save_interval=0.2,
+    )
+    values.update(overrides)
+    return ServiceSettings(**values)
+
+
+async def started(client, state_dir, **kwargs) -> tuple[DuvoService, Recorder]:
+    settings = kwargs.pop("settings", None) or fast_settings()
+    service = DuvoService(client, settings=settings, state_dir=state_dir, **kwargs)
+    recorder = Recorder()
+    service.subscribe(recorder)
+    await service.start()
+    return service, recorder
+
+
+async def test_backlog_of_3000_messages_arrives_complete_and_in_order(tmp_path):
+    with running_emulator(speed=50, chatty_messages=3000, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            service, rec = await started(client, tmp_path)
+            try:
+                run = await service.start_run(emu.agents["chatty"])
+                service.focus(run.id)
+                server_run = emu.state.runs[run.id]
+                await wait_until(
+                    lambda: server_run.status == "completed"
+                    and service.run(run.id).held == len(server_run.messages),
+                    timeout=30,
+                )
+            finally:
+                await service.close()
+        appended = [e for e in rec.of(ev.MessagesAppended) if e.run_id == run.id]
+        expected_start = 0
+        for event in appended:
+            assert event.start == expected_start  # nothing skipped, nothing twice
+            expected_start += len(event.messages)
+        ids = [m.id for e in appended for m in e.messages]
+        assert len(ids) >= 3000
+        assert ids == [m["id"] for m in server_run.messages]
+        assert [m.id for m in service.messages(run.id)] == ids
+
+
+@pytest.mark.parametrize("listing", [True, False], ids=["team-listing", "run-by-run"])
+async def test_human_request_on_any_of_50_runs_is_emitted(tmp_path, listing):
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            position = random.Random(7).randrange(50)
+            run_ids = []
+            for index in range(50):
+                agent = emu.agents["approval" if index == position else "quick"]
+                run_ids.append((await client.start_run(agent)).id)
+            service, rec = await started(client, tmp_path, team_id=emu.team_id if listing else None)
+            try:
+                if not listing:
+                    service.track_ids(run_ids)
+                target = run_ids[position]
+                await wait_until(lambda: any(e.request.run_id == target for e in rec.of(ev.HumanRequestAppeared)))
+                server_request = emu.state.runs[target].pending
+                appeared = [e.request for e in rec.of(ev.HumanRequestAppeared)]
+                assert [r.id for r in appeared] == [server_request.id]
+                assert appeared[0].title == server_request.title
+                assert [r.id for r in service.pending_requests()] == [server_request.id]
+                assert {t.id for t in service.runs()} == set(run_ids)
+            finally:
+                await service.close()
+
+
+async def test_team_listing_not_offered_falls_back_to_polling_each_run(tmp_path):
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            service, rec = await started(client, tmp_path, team_id="00000000-0000-4000-8000-000000000000")
+            try:
+                run = await service.start_run(emu.agents["approval"])
+                await wait_until(lambda: rec.of(ev.HumanRequestAppeared))
+                assert rec.of(ev.HumanRequestAppeared)[0].request.run_id == run.id
+                assert not service.scheduler.team_listing
+            finally:
+                await service.close()
+
+
+async def test_injected_429_pauses_all_polling_for_retry_after(tmp_path):
+    with running_emulator(speed=5, chatty_messages=100_000, rate_limit=100_000) as emu:
+        transport = CountingTransport()
+        async with make_client(emu, transport) as client:
+            service, _rec = await started(client, tmp_path)
+            try:
+                runs = [await service.start_run(emu.agents["chatty"]) for _ in range(3)]
+                service.focus(runs[0].id)
+                await asyncio.sleep(1.0)
+                emu.state.inject_rate_limit(retry_after=1)
+                await wait_until(lambda: any(status == 429 for _, _, status in transport.answers), timeout=5)
+                first_429 = min(end for _, end, status in transport.answers if status == 429)
+                await wait_until(lambda: any(t > first_429 + 0.95 and s == 200 for t, _, s in transport.answers))
+                during = [t for t, _ in transport.sent if first_429 + 0.01 < t < first_429 + 0.95]
+                after = [s for t, _, s in transport.answers if t > first_429 + 0.95]
+            finally:
+                await service.close()
+        assert during == []  # nothing left while the server said to wait
+        assert after and 200 in after  # and polling came back by itself
+        assert service.poller.auth_failed is False
+
+
+async def test_server_stop_and_restart_report_lost_then_restored(tmp_path):
+    with running_emulator(speed=5, chatty_messages=100_000, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            service, rec = await started(client, tmp_path)
+            try:
+                run = await service.start_run(emu.agents["chatty"])
+                service.focus(run.id)
+                await wait_until(lambda: service.run(run.id).held > 0)
+                emu.stop()
+                await wait_until(lambda: rec.of(ev.ConnectionLost), timeout=10)
+                held_when_lost = service.run(run.id).held
+                emu.restart()
+                await wait_until(lambda: rec.of(ev.ConnectionRestored), timeout=15)
+                await wait_until(lambda: service.run(run.id).held > held_when_lost, timeout=5)
+            finally:
+                await service.close()
+        kinds = [type(e) for e in rec.events if isinstance(e, (ev.ConnectionLost, ev.ConnectionRestored))]
+        assert kinds[0] is ev.ConnectionLost
+        assert kinds[-1] is ev.ConnectionRestored
+        assert rec.of(ev.ConnectionLost)[0].attempt == 1
+
+
+async def test_state_survives_a_restart_of_the_service(tmp_path):
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            service, _rec = await started(client, tmp_path)
+            try:
+                waiting = await service.start_run(emu.agents["approval"])
+                done = await service.start_run(emu.agents["quick"])
+                await wait_until(lambda: service.pending_requests() and service.run(done.id).status == "completed")
+            finally:
+                await service.close()
+            request_id = service.pending_requests()[0].id
+            transport = CountingTransport()
+        async with make_client(emu, transport) as client:
+            again, rec2 = await started(client, tmp_path)
+            try:
+                assert {t.id for t in again.runs()} == {waiting.id, done.id}
+                assert again.run(done.id).status == "completed"
+                assert again.run(waiting.id).status == "waiting"
+                assert [r.id for r in again.pending_requests()] == [request_id]
+                assert again.run(waiting.id).origin == "started"
+                assert again.run(done.id).message_total == len(emu.state.runs[done.id].messages)
+                await asyncio.sleep(0.5)
+                # A restored request is not announced again, and nothing is re-added.
+                assert rec2.of(ev.HumanRequestAppeared) == [] and rec2.of(ev.RunAdded) == []
+            finally:
+                await again.close()
+
+
+async def test_refused_key_stops_polling_and_reports_auth_failed(tmp_path):
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        transport = CountingTransport()
+        async with make_client(emu, transport, key="dv_not_a_key_0000000000000000000000") as client:
+            service, rec = await started(client, tmp_path)
+            try:
+                service.track_ids(["3f2b8c1e-0000-4000-8000-000000000001", "3f2b8c1e-0000-4000-8000-000000000002"])
+                await wait_until(lambda: rec.of(ev.AuthFailed))
+                count = len(transport.sent)
+                await asyncio.sleep(1.0)
+                assert len(transport.sent) == count
+                assert len(rec.of(ev.AuthFailed)) == 1
+                assert "dv_not_a_key" not in rec.of(ev.AuthFailed)[0].message
+            finally:
+                await service.close()
+
+
+async def test_a_failing_subscriber_does_not_stop_the_service(tmp_path):
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            service = DuvoService(client, settings=fast_settings(), state_dir=tmp_path)
+
+            def broken(event):
+                raise RuntimeError("subscriber bug")
+
+            service.subscribe(broken)
+            rec = Recorder()
+            service.subscribe(rec)
+            await service.start()
+            try:
+                run = await service.start_run(emu.agents["approval"])
+                await wait_until(lambda: rec.of(ev.HumanRequestAppeared))
+                assert rec.of(ev.RunAdded)[0].run.id == run.id
+            finally:
+                await service.close()
+
+
+async def test_a_run_the_server_no_longer_has_is_removed(tmp_path):
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            service, rec = await started(client, tmp_path)
+            try:
+                run = await service.start_run(emu.agents["approval"])
+                await wait_until(lambda: service.pending_requests())
+                emu.state.delete_run(run.id)
+                service.refresh(run.id)
+                await wait_until(lambda: rec.of(ev.RunRemoved))
+                assert service.run(run.id) is None
+                assert [e.run_id for e in rec.of(ev.HumanRequestResolved)] == [run.id]
+            finally:
+                await service.close()
+
+
+async def test_answering_here_resolves_the_request_and_the_run_goes_on(tmp_path):
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            service, rec = await started(client, tmp_path)
+            try:
+                run = await service.start_run(emu.agents["approval"])
+                await wait_until(lambda: service.pending_requests())
+                request = service.pending_requests()[0]
+                await service.respond(run.id, request.id, approved=True)
+                resolved = rec.of(ev.HumanRequestResolved)
+                assert [(e.request_id, e.answered_here) for e in resolved] == [(request.id, True)]
+                await wait_until(lambda: service.run(run.id).status == "completed")
+                assert service.pending_requests() == []
+            finally:
+                await service.close()
