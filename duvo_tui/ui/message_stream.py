@@ -15,6 +15,7 @@ from itertools import accumulate
 
 from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -55,6 +56,9 @@ class MessageStream(ScrollView, can_focus=True):
         Binding("y", "copy", "Copy", id="messages.copy", tooltip="Copy the selected message to the clipboard"),
         Binding("]", "search_next", "Next match", show=False, id="messages.search_next"),
         Binding("[", "search_previous", "Previous match", show=False, id="messages.search_previous"),
+        # While a search is on, n/N move between matches; otherwise they fall through to the app's n and N.
+        Binding("n", "match(True)", "Next match", show=False, id="messages.match_next"),
+        Binding("N", "match(False)", "Previous match", show=False, id="messages.match_previous"),
     ]
 
     COMPONENT_CLASSES = {
@@ -375,6 +379,11 @@ class MessageStream(ScrollView, can_focus=True):
 
     def action_search_previous(self) -> None:
         self.search(forward=False)
+
+    def action_match(self, forward: bool) -> None:
+        if not self._query_text:
+            raise SkipAction()  # no search: the key means what it means elsewhere
+        self.search(forward=forward)
 
     # --- rendering ------------------------------------------------------------------------------------
 
