@@ -144,3 +144,16 @@ async def test_uploads_through_the_service_client_are_refused(emulator, tmp_path
                 await call
             assert caught.value.action == "upload"
     assert len(emulator.state.sandboxes) == 0
+
+
+async def test_watched_folders_of_a_read_only_profile_are_not_watched_and_it_says_so(emulator, tmp_path):
+    from duvo_tui.config import WatchFolder
+
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    (folder / "report.csv").write_text("a,b\n")
+    watch = [WatchFolder(folder=str(folder), sandbox="sbx-1")]
+    async with read_only_dashboard(emulator, tmp_path, watch=watch) as (app, pilot, _):
+        await wait_until(pilot, lambda: notified(app, "watch folders"))
+        await pilot.pause(0.5)
+    assert len(emulator.state.sandboxes) == 0

@@ -166,6 +166,8 @@ class DuvoApp(App[int]):
     def _mark_profile(self) -> None:
         if warning := apply_profile_marks(self.screen_dashboard.query_one(DashboardHeader), self.profile, self.service):
             self.say(warning, severity="warning")
+        if self.read_only and getattr(self.profile, "watch", None):
+            self._refuse_if_read_only("watch")  # the profile's watched folders are not watched: say so
         set_window_title(self, len(self._requests), getattr(self.profile, "label", None))
         for problem in getattr(self, "keymap_problems", []):
             self.say(f"Key bindings: {problem}", severity="warning", timeout=10)
