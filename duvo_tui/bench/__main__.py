@@ -8,7 +8,7 @@ import sys
 
 import duvo_tui.bench as bench
 
-HELPERS = {"ptyrun"}
+HELPERS = {"__main__", "ptyrun"}
 """Modules of the package that are not benchmarks."""
 
 
