@@ -88,8 +88,7 @@ async def test_backlog_of_3000_messages_arrives_complete_and_in_order(tmp_path):
                 service.focus(run.id)
                 server_run = emu.state.runs[run.id]
                 await wait_until(
-                    lambda: server_run.status == "completed"
-                    and service.run(run.id).held == len(server_run.messages),
+                    lambda: server_run.status == "completed" and service.run(run.id).held == len(server_run.messages),
                     timeout=30,
                 )
             finally:

@@ -317,11 +317,7 @@ class Scheduler:
             return
         timer.in_flight.discard(job.kind)
         timer.errors += 1
-        delay = (
-            min(self.settings.max_error_backoff, 0.5 * 2**timer.errors)
-            if transient
-            else self.settings.max_interval
-        )
+        delay = min(self.settings.max_error_backoff, 0.5 * 2**timer.errors) if transient else self.settings.max_interval
         if job.kind == "status":
             timer.status_due = now + delay
         else:
