@@ -73,6 +73,8 @@ async def test_small_file_goes_direct_and_a_big_one_through_a_presigned_url(tmp_
                 uploader.upload(small, sandbox, "/workspace/in/small.bin"),
                 uploader.upload(big, sandbox, "/workspace/in/big.bin"),
             )
+            # The budget counted the sandbox, the direct upload and the upload URL: not the PUT to storage.
+            assert client.budget.snapshot().used == 3
         assert (a.method, b.method) == ("direct", "presigned")
         assert sha(held(emu, sandbox, "/workspace/in/small.bin")) == sha(small)
         assert sha(held(emu, sandbox, "/workspace/in/big.bin")) == sha(big)
