@@ -42,6 +42,7 @@ from duvo_tui.ui.run_list import RunList
 from duvo_tui.ui.sandbox_tree import SandboxTree
 from duvo_tui.ui.session import restore as restore_session
 from duvo_tui.ui.session import save as save_session
+from duvo_tui.ui.stream_filter import append_to_stream, reset_filter, toggle_filter
 from duvo_tui.ui.stream_health import update_stream_health
 from duvo_tui.ui.window_title import set_window_title
 
@@ -73,6 +74,14 @@ class DuvoApp(App[int]):
             tooltip="Jump to the next run waiting for a person",
         ),
         Binding("N", "inbox", "Inbox", id="app.inbox", tooltip="Every request waiting for a person, oldest first"),
+        Binding(
+            "F",
+            "filter_messages",
+            "Only matching",
+            show=False,
+            id="app.filter_messages",
+            tooltip="With a search on: show only the messages that match (again: all)",
+        ),
         Binding("Y", "copy_page", "Copy page", show=False, id="app.copy_page", tooltip="Copy the visible messages"),
         Binding("I", "copy_run_id", "Copy run id", show=False, id="app.copy_run_id", tooltip="Copy the run's id"),
         Binding(
@@ -286,7 +295,7 @@ class DuvoApp(App[int]):
                 row.first_message = clean_line(first.text_content, 200)
                 self._runs().upsert(row)
         if event.run_id == self._selected:
-            self.screen_dashboard.query_one(MessageStream).append(list(event.messages), event.start)
+            append_to_stream(self, self.screen_dashboard.query_one(MessageStream), event)
 
     def _event_HumanRequestAppeared(self, event: ev.HumanRequestAppeared) -> None:
         request = event.request
@@ -379,6 +388,7 @@ class DuvoApp(App[int]):
         self._show_sandbox(row.run if row else None)
         self._show_request()
         update_stream_health(self)
+        reset_filter(self)
 
     def _show_sandbox(self, run: Run | None) -> None:
         self.screen_dashboard.query_one(SandboxTree).show_sandbox(run.sandbox_id if run else None)
@@ -562,6 +572,9 @@ class DuvoApp(App[int]):
 
     def action_inbox(self) -> None:
         self.hitl.open_inbox()
+
+    def action_filter_messages(self) -> None:
+        toggle_filter(self, self.screen_dashboard.query_one(MessageStream))
 
     # --- copying (OSC 52 and a fallback file: ui/clipboard.py) ---------------------------------------
 
