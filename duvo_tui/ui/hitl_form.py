@@ -52,6 +52,7 @@ class HumanRequestForm(Vertical, can_focus=True):
     HumanRequestForm.-empty { display: none; }
     HumanRequestForm:focus { background: $boost; }
     HumanRequestForm #hitl-head { height: auto; }
+    HumanRequestForm #hitl-body { height: auto; }
     HumanRequestForm #hitl-description { height: auto; margin: 0; padding: 0; background: transparent; }
     HumanRequestForm #hitl-status { height: auto; margin-top: 1; }
     HumanRequestForm #hitl-status.-error { color: $error; text-style: bold; }
