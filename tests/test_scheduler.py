@@ -1,0 +1,113 @@
+"""The scheduler's choices, on a hand-driven clock."""
+
+from __future__ import annotations
+
+from duvo_tui.service.scheduler import Job, Scheduler, SchedulerSettings
+
+
+def drain(s: Scheduler, now: float) -> list[Job]:
+    jobs = []
+    while (job := s.next_job(now)) is not None:
+        jobs.append(job)
+    return jobs
+
+
+def test_the_focused_run_goes_before_overdue_runs():
+    s = Scheduler()
+    for i in range(5):
+        s.add_run(f"r{i}", "running", 0.0)
+    s.add_run("focus", "running", 10.0)
+    s.focus("focus", 10.0)
+    first, second = s.next_job(10.0), s.next_job(10.0)
+    assert {first, second} == {Job("status", "focus"), Job("messages", "focus")}
+    assert s.next_job(10.0).run_id.startswith("r")
+
+
+def test_terminal_runs_are_not_polled_until_poked():
+    s = Scheduler()
+    s.add_run("done", "completed", 0.0)
+    assert drain(s, 100.0) == []
+    s.poke("done", 100.0)
+    assert drain(s, 100.0) == [Job("status", "done")]
+    s.status_done("done", 100.0, "running", changed=True)
+    assert drain(s, 100.0 + s.settings.active_interval) == [Job("status", "done")]
+    s.status_done("done", 103.0, "completed", changed=True)
+    # Still within the poke window: looked at once more, then left alone.
+    assert drain(s, 200.0) == [Job("status", "done")]
+    s.status_done("done", 200.0, "completed", changed=False)
+    assert drain(s, 1000.0) == []
+
+
+def test_intervals_back_off_while_nothing_changes_and_tighten_on_change():
+    settings = SchedulerSettings(active_interval=2.0, backoff=2.0, max_interval=16.0)
+    s = Scheduler(settings)
+    s.add_run("r", "running", 0.0)
+    now = 0.0
+    intervals = []
+    for _ in range(5):
+        assert s.next_job(now) == Job("status", "r")
+        s.status_done("r", now, "running", changed=False)
+        intervals.append(s.timers["r"].interval)
+        now = s.timers["r"].status_due
+    assert intervals == [4.0, 8.0, 16.0, 16.0, 16.0]
+    s.next_job(now)
+    s.status_done("r", now, "running", changed=True)
+    assert s.timers["r"].interval == 2.0
+
+
+def test_a_backlog_takes_turns_with_other_runs():
+    s = Scheduler(SchedulerSettings(active_interval=1.0))
+    s.add_run("big", "running", 0.0, follow=True)
+    s.next_job(0.0)  # big's status
+    s.status_done("big", 0.0, "running", changed=False)
+    for i in range(3):
+        s.add_run(f"r{i}", "running", 0.5)
+    order = []
+    now = 1.0
+    for _ in range(8):
+        job = s.next_job(now)
+        order.append(job.run_id)
+        if job.kind == "messages":
+            s.messages_done(job.run_id, now, got=50, backlog=True)
+        else:
+            s.status_done(job.run_id, now, "running", changed=False)
+        now += 0.1
+    assert "big" in order and {"r0", "r1", "r2"} <= set(order)
+    assert order.count("big") < len(order)
+
+
+def test_transient_errors_back_off_one_run_only():
+    s = Scheduler(SchedulerSettings(active_interval=1.0))
+    s.add_run("bad", "running", 0.0)
+    s.add_run("good", "running", 0.0)
+    jobs = drain(s, 0.0)
+    for job in jobs:
+        if job.run_id == "bad":
+            s.failed(job, 0.0, transient=True)
+        else:
+            s.status_done("good", 0.0, "running", changed=True)
+    delays = []
+    now = 0.0
+    for _ in range(3):
+        due = s.timers["bad"].status_due
+        delays.append(due - now)
+        now = due
+        job = next(j for j in drain(s, now) if j.run_id == "bad")
+        s.failed(job, now, transient=True)
+    assert delays[0] < delays[1] < delays[2]
+    assert s.timers["good"].status_due == 1.0
+
+
+def test_with_the_team_listing_sweeps_replace_single_polls_except_waiting_runs():
+    s = Scheduler(SchedulerSettings(sweep_interval=2.0))
+    s.set_team_listing(True, 0.0)
+    for i in range(150):
+        s.add_run(f"r{i}", "running", 0.0)
+    jobs = drain(s, 0.0)
+    assert jobs == [Job("sweep", offset=0)]
+    s.sweep_done(jobs[0], 0.5, total=150)
+    s.swept("r7", 0.5, "waiting", True, needs_detail=True)
+    jobs = drain(s, 1.0)
+    assert [j for j in jobs if j.kind == "status"] == [Job("status", "r7")]
+    assert Job("waiting_sweep") in jobs  # the team is over one page: waiting runs get their own listing
+    assert drain(s, 2.5) == [Job("sweep", offset=100)]
