@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from duvo_tui.emulator.scenarios import FORMAT_QUESTION, NOTES_QUESTION, REGION_QUESTION
+from duvo_tui.ui.hitl_choices import QuestionBlock
 from duvo_tui.ui.hitl_form import HumanRequestForm
 from duvo_tui.ui.inbox import InboxScreen
 from tests.hitl_harness import dashboard, start_run, type_text, wait_until
@@ -35,7 +36,13 @@ async def test_three_questions_from_the_dashboard(emulator, tmp_path):
         assert "\a" in app.hitl.notifier.sent
         assert any("asks: A few questions about the report" in str(n.message) for n in app._notifications)
         # Keys from "the request appeared" to "the answers are sent": n 1 1 3 enter <text> enter.
-        await pilot.press("n", "1", "1", "3", "enter")
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        body = _form(app).query_one("#hitl-body")
+        blocks = list(body.query(QuestionBlock))
+        assert len(blocks) == 3 and all(b.outer_size.height >= 3 for b in blocks)
+        assert body.size.height >= sum(b.outer_size.height for b in blocks)  # nothing clipped
+        await pilot.press("1", "1", "3", "enter")
         await type_text(pilot, "Q3 only")
         await pilot.press("enter")
         await wait_until(pilot, lambda: _record(emulator, run_id).response is not None)
