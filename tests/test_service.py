@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 
 import httpx
 import pytest
@@ -282,3 +283,26 @@ async def test_answering_here_resolves_the_request_and_the_run_goes_on(tmp_path)
                 assert service.pending_requests() == []
             finally:
                 await service.close()
+
+
+async def test_sync_once_lists_the_team_runs_for_one_shot_commands(tmp_path):
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        async with make_client(emu) as client:
+            ids = {(await client.start_run(emu.agents["quick"])).id for _ in range(3)}
+            service = DuvoService(client, settings=fast_settings(), state_dir=None, team_id=emu.team_id)
+            await service.start()
+            try:
+                runs = await service.sync_once()
+                assert {t.id for t in runs} == ids
+                assert all(t.run.title for t in runs)  # the listing's rows carry titles
+            finally:
+                await service.close()
+            fallback = DuvoService(client, settings=fast_settings(), state_dir=None, team_id=str(uuid.uuid4()))
+            await fallback.start()
+            try:
+                fallback.track_ids(sorted(ids))
+                runs = await fallback.sync_once()
+                assert {t.status for t in runs} <= {"pending", "running", "completed"}
+                assert all(t.run.agent_id == emu.agents["quick"] for t in runs)
+            finally:
+                await fallback.close()

@@ -5,6 +5,18 @@ It owns the tracked runs (:mod:`store`), the plan of requests (:mod:`scheduler`)
 :mod:`events` event as a plain callback on the service's loop; a callback that raises is logged and
 does not stop the service. Commands (start, track, post, respond, stop) go out as urgent requests,
 which use the budget's reserved share, and make the run they touch due for a look at once.
+
+A command-line follower, for example::
+
+    service = DuvoService(client, state_dir=None)          # no state file: nothing persists
+    service.subscribe(lambda e: isinstance(e, MessagesAppended) and print_messages(e.messages))
+    await service.start()
+    await service.track(run_id)
+    service.focus(run_id)                                   # status + new messages about once a second
+    ... wait until service.run(run_id).run.is_terminal ...
+    await service.close()
+
+and ``runs list``: ``await service.start(); runs = await service.sync_once(status)``.
 """
 
 from __future__ import annotations
@@ -20,7 +32,7 @@ from typing import Any
 from duvo_tui.api.models import HumanRequest, Message, Run, SandboxFile
 from duvo_tui.service import events as ev
 from duvo_tui.service.poller import Poller, merge_run
-from duvo_tui.service.scheduler import Scheduler, SchedulerSettings
+from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler, SchedulerSettings
 from duvo_tui.service.store import RunStore, TrackedRun, state_file_for
 
 __all__ = ["DuvoService", "ServiceSettings", "TrackedRun"]
@@ -332,6 +344,37 @@ class DuvoService:
     async def list_files(self, sandbox_id: str, path: str = "/workspace") -> list[SandboxFile]:
         """A sandbox directory listing (a person is waiting: urgent)."""
         return await self.client.list_files(sandbox_id, path, urgent=True)
+
+    async def sync_once(self, status: str | None = None) -> list[TrackedRun]:
+        """Bring the tracked runs up to date now (a person is waiting: urgent requests); for one-shot commands.
+
+        With the team listing, every page of it is read (``status`` filters it) and its runs are tracked;
+        without it (or when the server does not offer it), each tracked run is fetched.
+        """
+        from duvo_tui.api.errors import ForbiddenError, NotFoundError
+
+        if self.team_id and self.scheduler.team_listing:
+            offset = 0
+            try:
+                while True:
+                    page = await self.client.list_team_runs(
+                        self.team_id, limit=TEAM_PAGE, offset=offset, status=status, urgent=True
+                    )
+                    self.poller.apply_sweep(Job("sweep", offset=offset), page)
+                    offset += TEAM_PAGE
+                    if not page.runs or offset >= page.total:
+                        break
+                return self.runs()
+            except (NotFoundError, ForbiddenError):
+                self.scheduler.set_team_listing(False, self.clock())
+        for tracked in self.store.all():
+            try:
+                detail = await self.client.get_run(tracked.id, urgent=True)
+            except NotFoundError:
+                self.poller.drop_run(tracked.id, "the server no longer has this run")
+                continue
+            self.poller.apply_detail(tracked.id, detail, poll=False)
+        return self.runs()
 
     def refresh(self, run_id: str) -> None:
         """Look at ``run_id`` now (e.g. a webhook said it changed)."""
