@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,8 @@ class SoakReport:
     notification_samples: list[str] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)
     """Memory at start, then about once a minute, then at the end."""
+    growth_sites: list[str] = field(default_factory=list)
+    """With ``--tracemalloc``: where memory grew most between the first minute and the end."""
 
     @property
     def passed(self) -> bool:
@@ -125,6 +128,7 @@ async def soak(
     drop_every: float = 60.0,
     seed: int = 1,
     progress: Any = None,
+    trace_memory: bool = False,
 ) -> SoakReport:
     """Run the soak (inside a running event loop) and return its report."""
     import httpx
@@ -250,6 +254,9 @@ async def soak(
                 say(f"started {len(run_ids)} runs; soaking for {duration:.0f} s")
 
                 files: dict[str, bytes] = {}
+                baseline = None
+                if trace_memory:
+                    tracemalloc.start(12)
                 next_drop = time.monotonic() + rng.uniform(0.5, 1.5) * drop_every
                 next_minute = time.monotonic() + 60
                 tick = 0
@@ -297,6 +304,8 @@ async def soak(
                         next_drop = time.monotonic() + rng.uniform(0.5, 1.5) * drop_every
                     if time.monotonic() >= next_minute:
                         report.rss_mib.append(_rss_mib())
+                        if trace_memory and baseline is None:
+                            baseline = tracemalloc.take_snapshot()
                         next_minute += 60
                         say(
                             f"t={time.monotonic() - started_at:.0f}s rss={report.rss_mib[-1]} MiB "
@@ -315,6 +324,12 @@ async def soak(
                 await asyncio.gather(watch_task, return_exceptions=True)
                 report.runs_tracked = len(service.runs())
                 report.rss_mib.append(_rss_mib())
+                if trace_memory and baseline is not None:
+                    diff = tracemalloc.take_snapshot().compare_to(baseline, "traceback")
+                    for stat in diff[:8]:
+                        frames = [f"{f.filename.rsplit('site-packages/', 1)[-1]}:{f.lineno}" for f in stat.traceback]
+                        report.growth_sites.append(f"{stat.size_diff / 2**20:+.1f} MiB " + " < ".join(frames[:6]))
+                    tracemalloc.stop()
                 if app._exception is not None:
                     report.crashes += 1
                 await setup_client.aclose()
@@ -389,6 +404,8 @@ def _print_report(report: SoakReport) -> None:
     ]
     for label, value in rows:
         print(f"{label:42} {value}")
+    for site in report.growth_sites:
+        print(f"  grew: {site}")
     for sample in report.exception_samples:
         print(f"  exception: {sample}")
     for sample in report.notification_samples:
@@ -408,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop-every", type=float, default=60.0, help="mean seconds between drops (default 60)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--tracemalloc", action="store_true", help="report where memory grew (slower)")
     args = parser.parse_args(argv)
 
     def progress(text: str) -> None:
@@ -423,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
             drop_every=args.drop_every,
             seed=args.seed,
             progress=progress,
+            trace_memory=args.tracemalloc,
         )
     )
     if args.json:
