@@ -308,3 +308,22 @@ def test_markdown_question_labels_are_kept_literal():
     assert answer_for(single, QuestionDraft(chosen=[], text=" typed ")) == "typed"
     assert answer_for(single, QuestionDraft(chosen=["A"])) == "A"
     assert answer_for(Question("Free"), QuestionDraft(text="  x ")) == "x"
+
+
+async def test_a_request_resolved_elsewhere_while_shown_is_said_plainly():
+    from duvo_tui.service.events import HumanRequestResolved
+
+    request = HumanRequest(id="req-9", run_id="run-9", title="Approve?", type="approval")
+    app = FormHarness(respond=None)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await _open(pilot, app, request)
+        form.handle_service_event(HumanRequestResolved("run-9", "other-request"))
+        assert form.status_text == ""
+        form.handle_service_event(HumanRequestResolved("run-9", "req-9"))
+        assert "answered elsewhere or the run stopped waiting" in form.status_text
+        await pilot.press("a", "y")
+        assert app.submitted == []
+        # Another run's request replaces it; the old notice goes.
+        form.show(HumanRequest(id="req-10", run_id="run-10", title="Next?", type="approval"))
+        await pilot.pause()
+        assert form.status_text == "" and form.is_open
