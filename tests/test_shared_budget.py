@@ -154,3 +154,25 @@ async def test_the_service_budget_event_carries_the_process_count(emulator, tmp_
     assert seen and seen[-1].processes == 2
     budget.close()
     assert json.loads(path.read_text())["pids"] == [other_process]
+
+
+async def test_the_header_shows_how_many_processes_share_the_budget():
+    from duvo_tui.bench.idle import IdleService
+    from duvo_tui.config import Profile
+    from duvo_tui.service import events as ev
+    from duvo_tui.ui.app import make_app
+    from duvo_tui.ui.header import DashboardHeader
+
+    service = IdleService(2, 10.0)
+    app = make_app(service, Profile(name="t"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        while not app.service_started:
+            await pilot.pause(0.05)
+        for callback in list(service._callbacks):
+            callback(ev.BudgetChanged(used=12, limit=300, remaining=288, resets_in=40, processes=3))
+        header = app.screen_dashboard.query_one(DashboardHeader)
+        for _ in range(100):
+            if "3 procs" in header.render().plain:
+                break
+            await pilot.pause(0.05)
+        assert "3 procs" in header.render().plain and "12/300" in header.render().plain
