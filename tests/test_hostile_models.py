@@ -283,3 +283,21 @@ def test_lone_surrogates_from_json_escapes_are_made_printable():
     for line in rendered(message):
         assert_safe(line)
     assert "a\ufffdb\ufffdc" in message_plain_text(message)
+
+
+def test_json_output_escapes_c1_controls_and_lone_surrogates():
+    """``--json`` output is data, but it lands on a terminal: C1 controls (8-bit CSI/OSC) and lone surrogates
+    (which cannot be written to a UTF-8 stream) go out as ``\\u`` escapes; the JSON still means the same."""
+    import io
+
+    from duvo_tui.cli.output import emit_json, emit_json_line
+
+    value = {"text": "a\x9b2J b\x9d0;t\x9c c\x1b[31m d\ud800 é 😀", "\x85key": ["\x7f"]}
+    for emit in (emit_json, emit_json_line):
+        out = io.StringIO()
+        emit(value, out)
+        text = out.getvalue()
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]", text), repr(text)
+        text.encode("utf-8")
+        assert json.loads(text) == value
+        assert "é 😀" in text  # everything else stays readable

@@ -43,17 +43,26 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+# json.dumps escapes C0 controls but not DEL, C1 controls (8-bit CSI/OSC a terminal may act on) or lone
+# surrogates (which a UTF-8 stream cannot write); outside strings JSON has none of them, so \u escapes are exact.
+_JSON_UNSAFE = {code: f"\\u{code:04x}" for code in [*range(0x7F, 0xA0), *range(0xD800, 0xE000)]}
+
+
+def _terminal_safe(text: str) -> str:
+    return text.translate(_JSON_UNSAFE)
+
+
 def emit_json(value: Any, stream: TextIO | None = None) -> None:
     """One indented JSON document."""
     out = stream or sys.stdout
-    out.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+    out.write(_terminal_safe(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)) + "\n")
     out.flush()
 
 
 def emit_json_line(value: Any, stream: TextIO | None = None) -> None:
     """One JSON object on one line (JSON Lines), flushed at once for a reader that follows."""
     out = stream or sys.stdout
-    out.write(json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":")) + "\n")
+    out.write(_terminal_safe(json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))) + "\n")
     out.flush()
 
 
