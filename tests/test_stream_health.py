@@ -149,3 +149,22 @@ async def test_a_gap_in_the_stream_is_backfilled_without_skipping(tmp_path):
         finally:
             await service.close()
             await client.aclose()
+
+
+async def test_nothing_is_drawn_while_nothing_changes():
+    from duvo_tui.bench.idle import IdleService
+
+    service = IdleService(20, 10.0)
+    app = make_app(service, Profile(name="t"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.service_started)
+        app.select_run(service.selected)
+        await pilot.pause(1.0)  # let the first frames settle
+        frames: list[object] = []
+        original = app._display
+        app._display = lambda screen, renderable: (frames.append(renderable), original(screen, renderable))
+        await pilot.pause(2.0)
+        assert frames == []
+        # A change is drawn: the counter does see frames.
+        app.select_run(service.runs()[1].id)
+        await wait_until(pilot, lambda: frames)

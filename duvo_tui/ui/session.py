@@ -94,6 +94,10 @@ def save(app: Any, path: Path | None = None) -> None:
     path = path or session_file()
     try:
         current = capture(app)
+    except Exception:  # the dashboard is already gone (the app is being torn down): nothing to record
+        log.debug("no dashboard to save the session of", exc_info=True)
+        return
+    try:
         _, sessions = load_sessions(path)
         name = _profile_name(app)
         sessions[name] = current
