@@ -349,3 +349,35 @@ def test_the_service_closes_promptly_right_after_a_command(hostile_emulator, tmp
                 await asyncio.wait_for(service.close(), timeout=5)
 
     asyncio.run(asyncio.wait_for(scenario(), 40))
+
+
+def test_a_one_megabyte_argument_and_deep_json_keep_the_dashboard_responsive(hostile_emulator):
+    emu = hostile_emulator
+    deep: object = "bottom"
+    for _ in range(300):
+        deep = {"a": [deep]}
+    messages = [
+        {
+            "type": "tool_call",
+            "role": "assistant",
+            "tool_call": {"id": "c", "name": "w", "arguments": {"blob": "x" * 1_000_000}},
+        },
+        {"type": "tool_result", "role": "tool", "tool_result": {"tool_call_id": "c", "result": deep}},
+        {"type": "text", "role": "assistant", "text_content": "after the big ones"},
+    ]
+    run_id = inject_run(emu, title="big", messages=messages)
+
+    async def scenario() -> None:
+        app, _feed = open_dashboard(emu)
+        async with app.run_test(size=SIZE) as pilot:
+            await show_run(app, pilot, run_id)
+            stream = app.screen_dashboard.query_one("#message-stream")
+            stream.focus()
+            for keys in (("g", "enter"), ("j", "enter"), ("G",), ("g", "enter", "w")):
+                await pilot.press(*keys)
+                await pilot.pause(0.05)
+            assert "after the big ones" in screen_text(app) or stream.message_count == 3
+            assert_no_escapes(app)
+            assert app.is_running
+
+    asyncio.run(asyncio.wait_for(scenario(), 40))
