@@ -157,3 +157,18 @@ async def test_watched_folders_of_a_read_only_profile_are_not_watched_and_it_say
         await wait_until(pilot, lambda: notified(app, "watch folders"))
         await pilot.pause(0.5)
     assert len(emulator.state.sandboxes) == 0
+
+
+async def test_answering_from_the_request_pane_is_refused(emulator, tmp_path):
+    run_id = await asyncio.to_thread(waiting_run, emulator)
+    async with read_only_dashboard(emulator, tmp_path) as (app, pilot, service):
+        await wait_until(pilot, lambda: any(r.run_id == run_id for r in service.pending_requests()))
+        app.select_run(run_id)
+        app.screen_dashboard.action_show_pane(3)
+        await pilot.pause(0.3)
+        await pilot.press("a")
+        await pilot.pause(0.1)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any("read-only" in n.message for n in app._notifications))
+    record = emulator.state.runs[run_id]
+    assert record.status == "waiting" and record.pending is not None
