@@ -257,7 +257,7 @@ def test_a_one_megabyte_tool_argument_as_a_json_string_parses():
 
 def test_deeply_nested_json_values_render():
     deep: object = "bottom"
-    for _ in range(400):
+    for _ in range(250):
         deep = {"a": [deep]}
     message = Message.from_json(
         {"id": "m", "type": "tool_call", "role": "assistant", "tool_call": {"id": "c", "name": "n", "arguments": deep}}
