@@ -253,7 +253,7 @@ class DuvoApp(App[int]):
     # --- service events ------------------------------------------------------------------------------
 
     def on_service_event(self, message: ServiceEvent) -> None:
-        if self._closed or not self.screen_dashboard.is_mounted:
+        if self._closed or not self.is_running:
             return  # events that arrive while the app closes have nowhere to go
         event = message.service_event
         handler = getattr(self, f"_event_{type(event).__name__}", None)
@@ -280,6 +280,7 @@ class DuvoApp(App[int]):
         self._runs().upsert(self._row_for(event.run))
         if event.run.id == self._selected:
             self._show_sandbox(event.run)
+            self._title_messages_pane()
         self.screen_dashboard.query_one(RunsPane).refresh_title()
 
     def _event_RunRemoved(self, event: ev.RunRemoved) -> None:
@@ -294,6 +295,8 @@ class DuvoApp(App[int]):
             if first is not None:
                 row.first_message = clean_line(first.text_content, 200)
                 self._runs().upsert(row)
+                if event.run_id == self._selected:
+                    self._title_messages_pane()
         if event.run_id == self._selected:
             append_to_stream(self, self.screen_dashboard.query_one(MessageStream), event)
 
@@ -381,14 +384,18 @@ class DuvoApp(App[int]):
         messages: list[Message] = list(self.service.messages(run_id)) if run_id else []
         stream.set_messages(run_id, messages)
         row = self._runs().row(run_id) if run_id else None
-        pane = screen.query_one(MessagesPane)
-        # Content, not a str: a title is server text and a str border title is parsed as markup.
-        pane.border_title = Content(f"2 Messages · {row.agent} · {row.title}") if row else "2 Messages"
-        pane.update_status()
+        self._title_messages_pane()
+        screen.query_one(MessagesPane).update_status()
         self._show_sandbox(row.run if row else None)
         self._show_request()
         update_stream_health(self)
         reset_filter(self)
+
+    def _title_messages_pane(self) -> None:
+        row = self._runs().row(self._selected) if self._selected else None
+        pane = self.screen_dashboard.query_one(MessagesPane)
+        # Content, not a str: a title is server text and a str border title is parsed as markup.
+        pane.border_title = Content(f"2 Messages · {row.agent} · {row.title}") if row else "2 Messages"
 
     def _show_sandbox(self, run: Run | None) -> None:
         self.screen_dashboard.query_one(SandboxTree).show_sandbox(run.sandbox_id if run else None)
