@@ -271,3 +271,25 @@ def test_webhook_receiver_without_a_secret_accepts_nothing():
     body = b"{}"
     headers = {"x-duvo-timestamp": str(int(now)), "x-duvo-signature": sign("", str(int(now)), body)}
     assert verify("", headers, body, now=now) is not None
+
+
+def test_a_state_file_left_readable_by_others_is_private_again_after_the_next_save(emu, tmp_path):
+    # State files hold no key (so no warning is given, unlike the config): each save rewrites them 0600.
+    from duvo_tui.service.store import state_file_for
+
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    path = state_file_for(state_dir, emu.base_url, emu.team_id)
+    path.write_text('{"runs": []}')
+    path.chmod(0o644)
+
+    async def scenario() -> None:
+        async with DuvoClient(emu.base_url, SECRET) as client:
+            service = DuvoService(client, state_dir=state_dir, team_id=emu.team_id)
+            await service.start()
+            await service.start_run(emu.agents["quick"])
+            await service.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert _mode(path) == 0o600
+    assert SECRET not in path.read_text()
