@@ -381,3 +381,33 @@ def test_a_one_megabyte_argument_and_deep_json_keep_the_dashboard_responsive(hos
             assert app.is_running
 
     asyncio.run(asyncio.wait_for(scenario(), 40))
+
+
+def test_runs_without_timestamps_or_known_statuses_sort_and_filter(hostile_emulator):
+    """Runs the server describes oddly (no timestamps, unknown or empty statuses) in every sort order."""
+    from datetime import UTC, datetime
+
+    odd = [
+        Run(id="r-none", status="unknown"),
+        Run(id="r-new", status="exploded", created_at=datetime(2100, 1, 1, tzinfo=UTC)),
+        Run(id="r-old", status="", updated_at=datetime(1970, 1, 1, tzinfo=UTC), title="[/]"),
+        Run(id="r-wait", status="waiting", title="\u202eevil", agent_name="🤖"),
+    ]
+
+    async def scenario() -> None:
+        app, feed = open_dashboard(hostile_emulator)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.service_started)
+            for run in odd:
+                feed.emit(ev.RunAdded(run, run.agent_name))
+            await wait_until(pilot, lambda: all(app._runs().row(r.id) is not None for r in odd))
+            app._runs().focus()
+            for _ in range(5):
+                await pilot.press("o")
+                await pilot.pause(0.05)
+            await pilot.press("slash", "r", "enter")
+            await pilot.pause(0.1)
+            assert_no_escapes(app)
+            assert app.is_running
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
