@@ -212,7 +212,19 @@ class MessageStream(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         width = self.scrollable_content_region.width if self._layout.wrap else max(self._max_width, 1)
-        self.virtual_size = Size(width, self.line_count)
+        size = Size(width, self.line_count)
+        old = self.virtual_size
+        if size == old:
+            return
+        height = self.scrollable_content_region.height
+        if size.width == old.width and old.height > height and size.height > height and self.show_vertical_scrollbar:
+            # Only more (or fewer) lines below the fold: the scrollbar stays, so no layout pass of the whole
+            # screen is needed (streaming used to trigger one per batch of messages).
+            self.set_reactive(MessageStream.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+            return
+        self.virtual_size = size
 
     def _make_layout(self) -> Layout:
         return Layout(width=max(20, self.scrollable_content_region.width), timestamps=self.timestamps, wrap=self.wrap)
