@@ -1,0 +1,89 @@
+"""Regenerate the README's SVG screenshots into ``screenshots/``.
+
+Runs the real dashboard (``make_app``) on the embedded emulator with the demo's runs, through the real client
+and service, and saves what Pilot sees: ``python scripts/screenshots.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from duvo_tui.api.client import DuvoClient  # noqa: E402
+from duvo_tui.config import Profile  # noqa: E402
+from duvo_tui.demo import seed_demo_runs  # noqa: E402
+from duvo_tui.emulator.testing import running_emulator  # noqa: E402
+from duvo_tui.service.service import DuvoService, ServiceSettings  # noqa: E402
+from duvo_tui.ui.app import make_app  # noqa: E402
+from duvo_tui.ui.run_list import RunList  # noqa: E402
+
+OUT = ROOT / "screenshots"
+SHOTS = [
+    # (file, size, keys pressed after the runs settle)
+    ("dashboard-120x40.svg", (120, 40), []),
+    ("dashboard-80x24-runs.svg", (80, 24), []),
+    ("dashboard-80x24-messages.svg", (80, 24), ["2"]),
+    ("dashboard-80x24-request.svg", (80, 24), ["4"]),
+    ("help.svg", (120, 40), ["question_mark"]),
+]
+
+
+async def shoot(emulator, name: str, size: tuple[int, int], keys: list[str], state_dir: Path) -> None:
+    client = DuvoClient(emulator.base_url, emulator.api_key)
+    service = DuvoService(client, ServiceSettings(focus_interval=0.3), state_dir=state_dir, team_id=emulator.team_id)
+    agents = emulator.agents
+    profile = Profile(
+        name="demo",
+        label="demo (local emulator)",
+        base_url=emulator.base_url,
+        api_key=emulator.api_key,
+        agents={
+            "invoices": agents["approval"],
+            "reports": agents["questions"],
+            "importer": agents["fails"],
+            "logs": agents["chatty"],
+            "quick": agents["quick"],
+        },
+    )
+    started: list[str] = []
+
+    async def ready(svc) -> None:
+        started.extend(await seed_demo_runs(svc, client, agents))
+
+    app = make_app(service, profile, on_close=client.aclose, on_ready=ready)
+    async with app.run_test(size=size) as pilot:
+        deadline = time.monotonic() + 30
+        while len(started) < 5 or not all(service.run(r) and service.run(r).status != "pending" for r in started):
+            assert time.monotonic() < deadline, "the demo runs never started"
+            await pilot.pause(0.2)
+        approval = started[-1]
+        while approval not in app._requests:
+            assert time.monotonic() < deadline, "the approval run never asked"
+            await pilot.pause(0.2)
+        app.screen_dashboard.query_one(RunList).select(approval)
+        await pilot.pause(1.5)
+        app.clear_notifications()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.5)
+        app.save_screenshot(name, str(OUT))
+    print(f"wrote screenshots/{name}")
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, (name, size, keys) in enumerate(SHOTS):
+            with running_emulator(speed=20, seed=7, chatty_messages=300) as emulator:
+                asyncio.run(shoot(emulator, name, size, keys, Path(tmp) / str(number)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
