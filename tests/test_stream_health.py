@@ -168,3 +168,33 @@ async def test_nothing_is_drawn_while_nothing_changes():
         # A change is drawn: the counter does see frames.
         app.select_run(service.runs()[1].id)
         await wait_until(pilot, lambda: frames)
+
+
+async def test_streaming_messages_costs_no_layout_pass(monkeypatch):
+    from textual.widget import Widget
+
+    from duvo_tui.bench.idle import IdleService
+    from duvo_tui.ui.message_stream import MessageStream
+
+    service = IdleService(5, 100.0)
+    app = make_app(service, Profile(name="t"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.service_started)
+        app.select_run(service.selected)
+        app.screen_dashboard.action_show_pane(1)
+        stream = app.screen_dashboard.query_one(MessageStream)
+        await pilot.pause(0.5)
+        layouts: list[str] = []
+        original = Widget.refresh
+
+        def counting(self, *regions, **kwargs):
+            if kwargs.get("layout") and isinstance(self, MessageStream):
+                layouts.append("layout")
+            return original(self, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", counting)
+        before = stream.message_count
+        service.start_stream()
+        await wait_until(pilot, lambda: stream.message_count >= before + 50)
+        assert layouts == []
+        assert stream.scroll_y == stream.max_scroll_y  # still following the newest message
