@@ -416,22 +416,9 @@ class DuvoApp(App[int]):
         return False
 
     def action_help(self) -> None:
-        from duvo_tui.ui.panes import MessagesPane as Messages
+        from duvo_tui.ui.commands import help_sections
 
-        sections = [
-            ("Everywhere", [*self.BINDINGS, *DashboardScreen.BINDINGS]),
-            ("Runs pane", [*RunsPane.BINDINGS, *RunList.BINDINGS]),
-            ("Messages pane", [*Messages.BINDINGS, *MessageStream.BINDINGS]),
-            ("Sandbox pane", [*SandboxTree.BINDINGS, Binding("enter,space", "", "Expand or collapse a folder")]),
-            (
-                "Other",
-                [
-                    Binding("ctrl+p", "", "Command palette: every action, and themes"),
-                    Binding("escape", "", "Close a dialog or a search line"),
-                ],
-            ),
-        ]
-        self.push_screen(HelpScreen(sections))
+        self.push_screen(HelpScreen(help_sections(self)))
 
     def action_start_run(self, initial: StartRunRequest | None = None, error: str = "") -> None:
         if self._refuse_if_read_only("start runs"):
@@ -608,43 +595,12 @@ class DuvoApp(App[int]):
     # --- command palette -----------------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from duvo_tui.ui.commands import palette_commands
+
         yield from super().get_system_commands(screen)
-        if not isinstance(screen, DashboardScreen):
-            return
-        stream = screen.query_one(MessageStream)
-        pane = screen.query_one(MessagesPane)
-        runs_pane = screen.query_one(RunsPane)
-        commands = [
-            ("Start a run", "Start a run of an agent (s)", self.action_start_run),
-            ("Stop the selected run", "Ask the selected run to stop (x)", self.action_stop_run),
-            ("Add a run by id", "Track a run started elsewhere (a)", self.action_add_run),
-            ("Next waiting run", "Jump to the next run waiting for a person (n)", self.action_next_waiting),
-            ("Filter runs", "Show only runs containing some text (/ in the runs pane)", runs_pane.action_filter),
-            ("Sort runs", "Change the order of the runs (o)", self._runs().action_cycle_sort),
-            ("Search messages", "Find text in this run's messages (/ in the messages pane)", pane.action_search),
-            ("Post a message", "Write to the selected run (i)", pane.action_compose),
-            ("Save transcript", "Save this run's messages to a file (ctrl+s)", pane.action_save),
-            ("Copy message", "Copy the selected message (y)", stream.action_copy),
-            ("Toggle follow", "Keep the newest message in view (f)", stream.action_toggle_follow),
-            ("Toggle timestamps", "Show message times (t)", stream.action_toggle_timestamps),
-            ("Toggle wrap", "Wrap long lines (w)", stream.action_toggle_wrap),
-            (
-                "Refresh sandbox",
-                "List the sandbox again (r in the sandbox pane)",
-                screen.query_one(SandboxTree).action_reload,
-            ),
-            ("Help", "List every key (?)", self.action_help),
-        ]
-        for number, name in enumerate(("runs", "messages", "sandbox", "human request"), 1):
-            commands.append(
-                (
-                    f"Show the {name} pane",
-                    f"Move to pane {number} ({number})",
-                    lambda n=number - 1: screen.action_show_pane(n),
-                )
-            )
-        for title, help_, callback in commands:
-            yield SystemCommand(title, help_, callback)
+        if isinstance(screen, DashboardScreen):
+            for title, help_, callback in palette_commands(self, screen):
+                yield SystemCommand(title, help_, callback)
 
 
 def make_app(

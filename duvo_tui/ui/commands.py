@@ -1,0 +1,72 @@
+"""What the help screen lists and what the command palette offers: every binding, every action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.binding import Binding, BindingType
+
+from duvo_tui.ui.dashboard_screen import DashboardScreen
+from duvo_tui.ui.message_stream import MessageStream
+from duvo_tui.ui.panes import MessagesPane, RunsPane
+from duvo_tui.ui.run_list import RunList
+from duvo_tui.ui.sandbox_tree import SandboxTree
+
+__all__ = ["help_sections", "palette_commands"]
+
+
+def help_sections(app: Any) -> list[tuple[str, list[BindingType]]]:
+    """(title, bindings) for the help screen, taken from the classes that define them."""
+    return [
+        ("Everywhere", [*app.BINDINGS, *DashboardScreen.BINDINGS]),
+        ("Runs pane", [*RunsPane.BINDINGS, *RunList.BINDINGS]),
+        ("Messages pane", [*MessagesPane.BINDINGS, *MessageStream.BINDINGS]),
+        ("Sandbox pane", [*SandboxTree.BINDINGS, Binding("enter,space", "", "Expand or collapse a folder")]),
+        (
+            "Other",
+            [
+                Binding("ctrl+p", "", "Command palette: every action, and themes"),
+                Binding("escape", "", "Close a dialog or a search line"),
+            ],
+        ),
+    ]
+
+
+def palette_commands(app: Any, screen: DashboardScreen) -> list[tuple[str, str, Callable[[], Any]]]:
+    """(title, help, callback) of every dashboard action, for the command palette."""
+    stream = screen.query_one(MessageStream)
+    pane = screen.query_one(MessagesPane)
+    runs_pane = screen.query_one(RunsPane)
+    commands: list[tuple[str, str, Callable[[], Any]]] = [
+        ("Start a run", "Start a run of an agent (s)", app.action_start_run),
+        ("Stop the selected run", "Ask the selected run to stop (x)", app.action_stop_run),
+        ("Add a run by id", "Track a run started elsewhere (a)", app.action_add_run),
+        ("Next waiting run", "Jump to the next run waiting for a person (n)", app.action_next_waiting),
+        ("Filter runs", "Show only runs containing some text (/ in the runs pane)", runs_pane.action_filter),
+        ("Sort runs", "Change the order of the runs (o)", screen.query_one(RunList).action_cycle_sort),
+        ("Search messages", "Find text in this run's messages (/ in the messages pane)", pane.action_search),
+        ("Post a message", "Write to the selected run (i)", pane.action_compose),
+        ("Save transcript", "Save this run's messages to a file (ctrl+s)", pane.action_save),
+        ("Copy message", "Copy the selected message (y)", stream.action_copy),
+        ("Toggle follow", "Keep the newest message in view (f)", stream.action_toggle_follow),
+        ("Toggle timestamps", "Show message times (t)", stream.action_toggle_timestamps),
+        ("Toggle wrap", "Wrap long lines (w)", stream.action_toggle_wrap),
+        (
+            "Refresh sandbox",
+            "List the sandbox again (r in the sandbox pane)",
+            screen.query_one(SandboxTree).action_reload,
+        ),
+        ("Help", "List every key (?)", app.action_help),
+    ]
+    if hasattr(app, "action_inbox"):
+        commands.append(("Inbox", "Every request waiting for a person (N)", app.action_inbox))
+    for number, name in enumerate(("runs", "messages", "sandbox", "human request"), 1):
+        commands.append(
+            (
+                f"Show the {name} pane",
+                f"Move to pane {number} ({number})",
+                lambda n=number - 1: screen.action_show_pane(n),
+            )
+        )
+    return commands
