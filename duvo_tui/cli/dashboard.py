@@ -55,27 +55,37 @@ def _run_app(
     config_path: Any,
     on_ready: Callable[[Any, Any], Awaitable[None]] | None = None,
 ) -> int:
-    from duvo_tui.api.client import DuvoClient
-    from duvo_tui.api.shared_budget import shared_budget_for
     from duvo_tui.config import set_theme
-    from duvo_tui.readonly import guard_client
     from duvo_tui.ui.app import make_app
 
-    budget = shared_budget_for(profile.base_url, profile.api_key)
-    client = guard_client(DuvoClient(profile.base_url, profile.api_key, budget=budget), profile)
-    service = build_service(profile, client)
+    clients: list[Any] = []
+
+    def service_factory() -> Any:
+        # Called by the app after its first frame, so httpx and the service load while the screen shows.
+        from duvo_tui.api.client import DuvoClient
+        from duvo_tui.api.shared_budget import shared_budget_for
+        from duvo_tui.readonly import guard_client
+
+        budget = shared_budget_for(profile.base_url, profile.api_key)
+        client = guard_client(DuvoClient(profile.base_url, profile.api_key, budget=budget), profile)
+        clients.append(client)
+        return build_service(profile, client)
+
+    async def close_client() -> None:
+        for client in clients:
+            await client.aclose()
 
     def save_theme(theme: str) -> None:
         set_theme(theme, config_path)
 
-    ready = (lambda svc: on_ready(svc, client)) if on_ready is not None else None
+    ready = (lambda svc: on_ready(svc, clients[0])) if on_ready is not None else None
     app = make_app(
-        service,
+        service_factory,
         profile,
         theme=config.theme,
         keymap=config.keys or None,
         save_theme=save_theme,
-        on_close=client.aclose,
+        on_close=close_client,
         on_ready=ready,
     )
     result = app.run()
@@ -87,7 +97,6 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from duvo_tui.cli.context import load_config_from_args
     from duvo_tui.cli.secrets import register_secret
     from duvo_tui.config import resolve_profile
-
     from duvo_tui.ui.session import last_profile
 
     config = load_config_from_args(args)

@@ -102,6 +102,10 @@ class DuvoApp(App[int]):
     ) -> None:
         super().__init__()
         self._on_ready = on_ready
+        self._service_factory: Callable[[], Any] | None = None
+        if callable(service) and not hasattr(service, "subscribe"):
+            # A factory: the service is built after the first frame (see _start_service).
+            self._service_factory, service = service, None
         self.service = service
         self.profile = profile
         self.clock = clock or _utc_now
@@ -167,9 +171,9 @@ class DuvoApp(App[int]):
         return screen
 
     def on_mount(self) -> None:
-        self._unsubscribe = self.service.subscribe(self._service_callback)
+        if self._service_factory is None:
+            self._unsubscribe = self.service.subscribe(self._service_callback)
         # After the first frame: the panes exist, and the screen shows before any network work.
-        self.call_after_refresh(self._mark_profile)
         self.call_after_refresh(self._start_service)
 
     def _mark_profile(self) -> None:
@@ -188,6 +192,11 @@ class DuvoApp(App[int]):
     @work(exclusive=True, group="service", exit_on_error=False)
     async def _start_service(self) -> None:
         try:
+            if self._service_factory is not None:
+                # Built after the first frame: the client (httpx) and the service load while the screen shows.
+                self.service = self._service_factory()
+                self._unsubscribe = self.service.subscribe(self._service_callback)
+            self._mark_profile()
             if self._own_service:
                 await self.service.start()
         except Exception as error:
@@ -615,7 +624,8 @@ def make_app(
     on_ready: Callable[[Any], Awaitable[Any]] | None = None,
     own_service: bool = True,
 ) -> DuvoApp:
-    """The dashboard for ``service`` (a DuvoService) and ``profile`` (a config Profile).
+    """The dashboard for ``service`` (a DuvoService, or a function returning one, called after the first frame
+    so that the client and httpx load while the screen already shows) and ``profile`` (a config Profile).
 
     ``clock`` gives "now" for ages (tests freeze it); ``save_theme`` remembers a theme choice; ``on_close``
     runs after the service is closed when the app exits; ``on_ready(service)`` runs once the service has
