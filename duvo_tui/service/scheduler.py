@@ -6,8 +6,8 @@ its status and its messages are next due, and for the team listing when the next
 after a per-class offset, so that:
 
 - the focused run's jobs always go first (strict priority; they are due about once a second);
+- sweeps of the team listing keep their fixed pace (one request covers 100 runs);
 - a run the sweep showed waiting or finished is fetched next (to read its pending request);
-- sweeps of the team listing come before single-run polls;
 - active runs come before waiting runs, and messages of runs nobody looks at come last;
 - nobody starves: an overdue job's deadline keeps getting older until it wins.
 
@@ -31,8 +31,8 @@ TEAM_PAGE = 100
 
 # Offsets (seconds) added to a job's due time when choosing among due jobs: lower goes first.
 _FOCUSED = -1.0e6
-_DETAIL = -30.0
-_SWEEP = -10.0
+_DETAIL = -10.0
+_SWEEP = -60.0
 _ACTIVE = 0.0
 _WAITING = 5.0
 _BACKGROUND_MESSAGES = 15.0
@@ -256,9 +256,10 @@ class Scheduler:
         if timer is None:
             return
         timer.swept_at = now
-        if needs_detail:
-            timer.needs_detail = True
+        if needs_detail and not timer.needs_detail:
             timer.status_due = now
+        # The latest sweep decides: a run that stopped waiting before its turn came needs no fetch any more.
+        timer.needs_detail = needs_detail
         if changed:
             timer.status = status
             if timer.follow and "messages" not in timer.in_flight:
