@@ -381,4 +381,10 @@ class Poller:
             if status != "waiting" and tracked.pending is not None:
                 needs_detail = True
             self.scheduler.swept(row.id, now, status, changed, needs_detail=needs_detail)
+        if job.kind == "waiting_sweep" and page.total <= len(page.runs):
+            # The complete list of waiting runs: one not on it has stopped waiting, nothing to fetch.
+            listed = {row.id for row in page.runs}
+            for run_id, timer in self.scheduler.timers.items():
+                if timer.needs_detail and run_id not in listed and timer.status == "waiting":
+                    timer.needs_detail = False
         self.scheduler.sweep_done(job, now, total=page.total)

@@ -182,7 +182,12 @@ class Scheduler:
             focused = run_id == self.focused
             due = self._status_due(timer, now, focused)
             if due is not None and due <= now and "status" not in timer.in_flight:
-                consider(due + self._status_offset(timer, focused), Job("status", run_id))
+                if timer.needs_detail and not focused:
+                    # Newest first: a run that just began waiting is likelier to still be waiting.
+                    deadline = now + _DETAIL + min(now - due, 40.0) * 0.5
+                else:
+                    deadline = due + self._status_offset(timer, focused)
+                consider(deadline, Job("status", run_id))
             mdue = timer.messages_due
             if timer.follow and mdue is not None and mdue <= now and "messages" not in timer.in_flight:
                 if focused:
