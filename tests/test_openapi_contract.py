@@ -1,6 +1,6 @@
 """The client against ../shared/duvo-api/openapi-v1.json: what it sends validates, what the schema allows parses.
 
-A small validator covers the subset of JSON Schema the document uses (type, nullable, enum, required,
+The shared validator (tests/test_emulator_schema.py) covers the subset of JSON Schema the document uses (type, nullable, enum, required,
 properties, additionalProperties, items, minLength, minimum, maximum, format uuid/uri). Sample
 responses are built from the response schemas (every property filled, or only the required ones with
 nulls where allowed) and served to the real client through httpx.MockTransport.
@@ -19,6 +19,7 @@ import pytest
 
 from duvo_tui.api import errors
 from tests.test_client_support import Recorder, make_client
+from tests.test_emulator_schema import errors_in as validate
 
 SPEC_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "duvo-api" / "openapi-v1.json"
 
@@ -27,7 +28,6 @@ if not SPEC_PATH.exists():
     pytest.skip(f"OpenAPI document not found at {SPEC_PATH}", allow_module_level=True)
 
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 RUN_ID = str(uuid.uuid4())
 AGENT_ID = str(uuid.uuid4())
@@ -36,56 +36,7 @@ SANDBOX_ID = "sb-contract"
 TEAM_ID = str(uuid.uuid4())
 
 
-# --------------------------------------------------------------------------- a small validator
-
-
-def validate(schema: dict[str, Any], value: Any, where: str = "$") -> list[str]:
-    """Every way ``value`` breaks ``schema`` (empty when it conforms)."""
-    if value is None:
-        return [] if schema.get("nullable") or not schema else [f"{where}: null not allowed"]
-    problems: list[str] = []
-    kind = schema.get("type")
-    checks = {
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str),
-        "boolean": lambda v: isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    }
-    if kind is not None and not checks[kind](value):
-        return [f"{where}: expected {kind}, got {type(value).__name__}"]
-    if "enum" in schema and value not in schema["enum"]:
-        problems.append(f"{where}: {value!r} not in {schema['enum']}")
-    if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0):
-            problems.append(f"{where}: shorter than {schema['minLength']}")
-        if schema.get("format") == "uuid" and not UUID_RE.match(value):
-            problems.append(f"{where}: {value!r} is not a uuid")
-        if schema.get("format") == "uri" and not re.match(r"^[a-z][a-z0-9+.-]*://", value):
-            problems.append(f"{where}: {value!r} is not a URI")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            problems.append(f"{where}: {value} < {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            problems.append(f"{where}: {value} > {schema['maximum']}")
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if name not in value:
-                problems.append(f"{where}: missing required {name!r}")
-        extra = schema.get("additionalProperties", True)
-        for name, item in value.items():
-            if name in properties:
-                problems += validate(properties[name], item, f"{where}.{name}")
-            elif extra is False:
-                problems.append(f"{where}: unexpected property {name!r}")
-            elif isinstance(extra, dict):
-                problems += validate(extra, item, f"{where}.{name}")
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            problems += validate(schema["items"], item, f"{where}[{index}]")
-    return problems
+# --------------------------------------------------------------------------- the validator (shared with the emulator tests)
 
 
 def test_the_validator_rejects_what_it_should():
