@@ -1,7 +1,8 @@
 """The client against ../shared/duvo-api/openapi-v1.json: what it sends validates, what the schema allows parses.
 
-The shared validator (tests/test_emulator_schema.py) covers the subset of JSON Schema the document uses (type, nullable, enum, required,
-properties, additionalProperties, items, minLength, minimum, maximum, format uuid/uri). Sample
+The validator shared with the emulator tests (tests/test_emulator_schema.py) covers the subset of JSON
+Schema the document uses (type, nullable, enum, required, properties, additionalProperties, items,
+minLength, minimum, maximum, formats). Sample
 responses are built from the response schemas (every property filled, or only the required ones with
 nulls where allowed) and served to the real client through httpx.MockTransport.
 """
@@ -36,7 +37,7 @@ SANDBOX_ID = "sb-contract"
 TEAM_ID = str(uuid.uuid4())
 
 
-# --------------------------------------------------------------------------- the validator (shared with the emulator tests)
+# ----------------------------------------------------------------- the validator is shared with the emulator tests
 
 
 def test_the_validator_rejects_what_it_should():
