@@ -43,7 +43,7 @@ def runtime_dir() -> Path:
         return home / "run"
     try:
         return Path(platformdirs.user_runtime_dir(APP_NAME))
-    except Exception:  # noqa: BLE001 - some platforms have none; the state dir will do
+    except Exception:  # some platforms have none; the state dir will do
         return state_dir() / "run"
 
 
