@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from duvo_tui.api.budget import RateBudget
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.errors import NetworkError
 from duvo_tui.emulator.testing import running_emulator
@@ -32,6 +33,18 @@ def sha(path: Path) -> str:
 
 def held(emu, sandbox_id: str, dest: str) -> Path:
     return emu.state.sandboxes[sandbox_id].root / dest[len("/workspace/") :]
+
+
+class CountingBudget(RateBudget):
+    """A rate budget that also counts the requests it let through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.acquired = 0
+
+    async def acquire(self, urgent: bool = False) -> None:
+        await super().acquire(urgent)
+        self.acquired += 1
 
 
 def requests_to(emu, suffix: str) -> int:
@@ -66,15 +79,19 @@ async def test_small_file_goes_direct_and_a_big_one_through_a_presigned_url(tmp_
     big = random_file(tmp_path / "big.bin", 12 * MB)
     events: list = []
     with running_emulator(speed=50) as emu:
-        async with DuvoClient(emu.base_url, emu.api_key) as client:
+        budget = CountingBudget()
+        async with DuvoClient(emu.base_url, emu.api_key, budget=budget) as client:
             sandbox = (await client.create_sandbox()).sandbox_id
             uploader = Uploader(client, events.append)
             a, b = await asyncio.gather(
                 uploader.upload(small, sandbox, "/workspace/in/small.bin"),
                 uploader.upload(big, sandbox, "/workspace/in/big.bin"),
             )
-            # The budget counted the sandbox, the direct upload and the upload URL: not the PUT to storage.
-            assert client.budget.snapshot().used == 3
+            # The budget let through the sandbox, the direct upload and the upload URL: not the PUT to storage.
+            assert budget.acquired == 3
+            # Its estimate of what is used may be one higher: when the two uploads' requests overlap, the
+            # server may already have counted the one still in flight, which the budget counts again to be safe.
+            assert 3 <= budget.snapshot().used <= 4
         assert (a.method, b.method) == ("direct", "presigned")
         assert sha(held(emu, sandbox, "/workspace/in/small.bin")) == sha(small)
         assert sha(held(emu, sandbox, "/workspace/in/big.bin")) == sha(big)
