@@ -76,6 +76,8 @@ def build_parser(modules: Sequence[ModuleType] | None = None) -> argparse.Argume
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     for module in _available_modules() if modules is None else modules:
         module.register(subparsers)
+        if hasattr(module, "register_options"):
+            module.register_options(parser)  # options of the default command (no command given)
     return parser
 
 

@@ -7,13 +7,16 @@ Textual, httpx and the service are imported inside the handlers so ``duvo-tui --
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["default_handler", "register", "run_dashboard", "run_demo"]
+__all__ = ["default_handler", "register", "register_options", "run_dashboard", "run_demo", "webhook_options"]
 
 EXIT_OK, EXIT_USAGE = 0, 2
+
+WEBHOOK_SECRET_ENV = "DUVO_WEBHOOK_SECRET"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,6 +33,47 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_demo)
 
 
+def register_options(parser: argparse.ArgumentParser) -> None:
+    """Add the dashboard's own options (given without a command) to the top-level parser."""
+    group = parser.add_argument_group("dashboard options")
+    group.add_argument(
+        "--webhook-listen",
+        metavar="HOST:PORT",
+        default=None,
+        help="receive signed run webhooks on HOST:PORT (or :PORT on 127.0.0.1); needs a secret",
+    )
+    group.add_argument(
+        "--webhook-secret",
+        metavar="SECRET",
+        default=None,
+        help=f"the secret webhooks are signed with (default: ${WEBHOOK_SECRET_ENV})",
+    )
+
+
+def webhook_options(args: argparse.Namespace, env: Any = None) -> tuple[str | None, str | None]:
+    """``(listen, secret)`` from the flags (the secret falls back to ``$DUVO_WEBHOOK_SECRET``).
+
+    ``listen`` is normalised to ``HOST:PORT`` (host 127.0.0.1 unless one is given). Raises
+    :class:`~duvo_tui.cli.context.UsageError` for a bad address or a listener without a secret.
+    """
+    from duvo_tui.cli.context import UsageError
+    from duvo_tui.service.webhooks import parse_listen
+
+    environ = os.environ if env is None else env
+    listen = getattr(args, "webhook_listen", None)
+    secret = getattr(args, "webhook_secret", None) or environ.get(WEBHOOK_SECRET_ENV) or None
+    if listen is None:
+        return None, secret
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as exc:
+        raise UsageError(f"--webhook-listen: {exc}") from None
+    if not secret:
+        raise UsageError(f"--webhook-listen needs a secret: give --webhook-secret or set {WEBHOOK_SECRET_ENV}")
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}", secret
+
+
 def _no_key_message(profile: Any, config: Any) -> str:
     from duvo_tui.config import missing_key_hint
 
@@ -40,12 +84,17 @@ def _no_key_message(profile: Any, config: Any) -> str:
     )
 
 
-def build_service(profile: Any, client: Any) -> Any:
+def build_service(
+    profile: Any, client: Any, *, webhook_listen: str | None = None, webhook_secret: str | None = None
+) -> Any:
     """The polling service for ``profile`` over ``client``, keeping its state in the state dir."""
     from duvo_tui import locations
     from duvo_tui.service.service import DuvoService, ServiceSettings
 
     settings = ServiceSettings.from_profile(profile) if hasattr(ServiceSettings, "from_profile") else ServiceSettings()
+    if webhook_listen:
+        settings.webhook_listen = webhook_listen
+        settings.webhook_secret = webhook_secret
     return DuvoService(client, settings=settings, state_dir=locations.state_dir(), team_id=profile.team_id)
 
 
@@ -54,6 +103,8 @@ def _run_app(
     config: Any,
     config_path: Any,
     on_ready: Callable[[Any, Any], Awaitable[None]] | None = None,
+    *,
+    webhook: tuple[str | None, str | None] = (None, None),
 ) -> int:
     from duvo_tui.config import set_theme
     from duvo_tui.ui.app import make_app
@@ -69,7 +120,7 @@ def _run_app(
         budget = shared_budget_for(profile.base_url, profile.api_key)
         client = guard_client(DuvoClient(profile.base_url, profile.api_key, budget=budget), profile)
         clients.append(client)
-        return build_service(profile, client)
+        return build_service(profile, client, webhook_listen=webhook[0], webhook_secret=webhook[1])
 
     async def close_client() -> None:
         for client in clients:
@@ -99,6 +150,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from duvo_tui.config import resolve_profile
     from duvo_tui.ui.session import last_profile
 
+    webhook = webhook_options(args)
+    if webhook[1]:
+        register_secret(webhook[1])
     config = load_config_from_args(args)
     name = getattr(args, "profile", None) or last_profile(config)  # the profile shown last time
     profile = resolve_profile(config, name, getattr(args, "base_url", None))
@@ -108,7 +162,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         print(_no_key_message(profile, config), file=sys.stderr)
         return EXIT_USAGE
     register_secret(profile.api_key)
-    return _run_app(profile, config, getattr(args, "config", None) or config.path)
+    return _run_app(profile, config, getattr(args, "config", None) or config.path, webhook=webhook)
 
 
 default_handler = run_dashboard
