@@ -2,7 +2,8 @@
 
 Each command module (``duvo_tui.cli.<name>``) exposes ``register(subparsers) -> None``, which adds its
 parsers and sets ``handler=fn`` with ``fn(args) -> int``. A module may also expose
-``default_handler(args) -> int``, run when no command is given (the dashboard does).
+``default_handler(args) -> int``, run when no command is given (the dashboard does), and
+``register_options(parser) -> None`` to add that default command's own options to the top-level parser.
 Command modules keep their heavy imports (httpx, Textual, the emulator) inside the handlers.
 
 Exit status: 0 ok, 1 the API refused or failed, 2 usage or configuration error.
