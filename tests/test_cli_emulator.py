@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from duvo_tui.cli import main
@@ -132,6 +134,33 @@ def test_messages_follow_json_is_one_message_per_line(cli, emulator):
     listed = cli("runs", "messages", run_id, "--json").json()
     assert listed["run_id"] == run_id and listed["total"] == len(rows)
     assert [m["id"] for m in listed["messages"]] == [row["id"] for row in rows]
+
+
+def test_messages_follow_says_when_a_person_is_needed_and_goes_on_after_the_answer(cli, emulator):
+    run_id = start(cli, emulator.agents["approval"])
+    detail = wait_for_status(cli, run_id, {"waiting"})
+    request_id = detail["pending_human_request"]["id"]
+
+    def approve_soon() -> None:
+        time.sleep(1.0)  # while the follower is waiting
+        headers = {"Authorization": f"Bearer {emulator.api_key}", "Idempotency-Key": "follow-approve"}
+        url = f"{emulator.base_url}/v1/runs/{run_id}/human-requests/{request_id}/respond"
+        httpx.post(url, json={"approved": True}, headers=headers, timeout=10).raise_for_status()
+
+    answerer = threading.Thread(target=approve_soon)
+    answerer.start()
+    try:
+        result = cli("runs", "messages", run_id, "--follow")
+    finally:
+        answerer.join()
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    waiting = [i for i, line in enumerate(lines) if line.startswith("… waiting for a person")]
+    assert len(waiting) == 1
+    assert lines[waiting[0] + 1] == f"  answer with: duvo-tui runs respond {run_id} --approve | --deny"
+    assert lines[-1].startswith("… run ") and waiting[0] < len(lines) - 2
+    listed = cli("runs", "messages", run_id, "--json").json()
+    assert len([line for line in lines if not line.startswith(("…", "  answer with"))]) >= listed["total"]
 
 
 def test_messages_of_a_long_run_are_all_paged_in(cli, emulator):

@@ -228,31 +228,53 @@ def _messages(args: argparse.Namespace) -> int:
     async def follow() -> int:
         import asyncio
 
-        offset, shown_request, last_status = 0, None, None
-        poll = profile.poll
-        delay = poll.interval
+        from duvo_tui.service import events as ev
+        from duvo_tui.service.service import DuvoService, ServiceSettings
+
+        printed = 0  # messages shown so far: the index of the next one
+        done = asyncio.Event()
+        failure: list[str] = []
+
+        def on_event(event: ev.Event) -> None:
+            nonlocal printed
+            if isinstance(event, ev.MessagesAppended) and event.run_id == run_id:
+                for index, message in enumerate(event.messages, start=event.start):
+                    if index == printed:  # each message once, in order
+                        show(message)
+                        printed += 1
+            elif isinstance(event, ev.HumanRequestAppeared) and event.request.run_id == run_id:
+                if not args.json:
+                    print(f"… waiting for a person: {_request_summary(event.request)}", flush=True)
+                    print(f"  answer with: duvo-tui runs respond {run_id} {_respond_hint(event.request)}", flush=True)
+            elif isinstance(event, ev.RunChanged) and event.run.id == run_id and event.run.is_terminal:
+                done.set()
+            elif isinstance(event, ev.RunRemoved) and event.run_id == run_id:
+                failure.append(f"run {run_id} no longer exists")
+                done.set()
+            elif isinstance(event, ev.AuthFailed):
+                failure.append(event.message)
+                done.set()
+
         async with open_client(profile) as client:
-            while True:
-                # Status first: once it is final, every message it produced is already readable.
-                detail = await client.get_run(run_id, urgent=True)
-                if detail.run is None:
-                    return _fail(f"run {run_id} no longer exists")
-                before = offset
-                offset, _ = await read_all(client, offset, show)
-                request = detail.pending_human_request
-                if request is not None and request.id != shown_request and not args.json:
-                    print(f"… waiting for a person: {_request_summary(request)}", flush=True)
-                    print(f"  answer with: duvo-tui runs respond {run_id} {_respond_hint(request)}", flush=True)
-                shown_request = request.id if request else None
-                if detail.run.is_terminal:
-                    if not args.json:
-                        print(f"… run {detail.run.status}", flush=True)
-                    return 0
-                # A quiet run is looked at less and less often (up to max_interval); any change resets that.
-                quiet = offset == before and detail.run.status == last_status
-                delay = min(poll.max_interval, delay * 1.5) if quiet else poll.interval
-                last_status = detail.run.status
-                await asyncio.sleep(max(poll.min_interval, delay))
+            service = DuvoService(client, settings=ServiceSettings.from_profile(profile), state_dir=None)
+            service.subscribe(on_event)
+            await service.start()
+            try:
+                run = await service.track(run_id)
+                service.focus(run_id)
+                if not run.is_terminal:
+                    await done.wait()
+            finally:
+                await service.close()
+            if failure:
+                return _fail(failure[0])
+            # Once the status is final every message it produced is readable: catch up on any not yet shown.
+            printed, _ = await read_all(client, printed, show)
+            tracked = service.run(run_id)
+            status = tracked.run.status if tracked is not None else run.status
+        if not args.json:
+            print(f"… run {status}", flush=True)
+        return 0
 
     try:
         return run_async(follow())
