@@ -306,3 +306,27 @@ async def test_sync_once_lists_the_team_runs_for_one_shot_commands(tmp_path):
                 assert all(t.run.agent_id == emu.agents["quick"] for t in runs)
             finally:
                 await fallback.close()
+
+
+@pytest.mark.parametrize("listing", [False, True])
+async def test_unfocused_runs_reach_their_end_while_a_focused_run_waits(tmp_path, listing):
+    """Default intervals: the focused run waiting for a person must not starve runs started beside it."""
+    with running_emulator(speed=50) as emu:
+        async with make_client(emu) as client:
+            settings = ServiceSettings()
+            service, _ = await started(
+                client, tmp_path, settings=settings, team_id=emu.team_id if listing else None
+            )
+            try:
+                approval = await service.start_run(emu.agents["approval"])
+                service.focus(approval.id)
+                await wait_until(lambda: service.run(approval.id).status == "waiting", timeout=10)
+                fails = await service.start_run(emu.agents["fails"])
+                quick = await service.start_run(emu.agents["quick"])
+                await wait_until(
+                    lambda: service.run(fails.id).status == "failed"
+                    and service.run(quick.id).status == "completed",
+                    timeout=5,
+                )
+            finally:
+                await service.close()
