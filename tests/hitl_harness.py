@@ -71,7 +71,11 @@ async def wait_until(pilot: Any, condition: Any, limit: float = 10.0) -> None:
         await pilot.pause(0.02)
 
 
-FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
+# The emulator runs scenarios 200x faster than real time, so the longest interval shrinks with it: with the
+# default 30 s an unfocused run that looks unchanged a few times backs off past these tests' time limits.
+FAST = ServiceSettings(
+    focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5, max_interval=1.0
+)
 
 
 @contextlib.asynccontextmanager

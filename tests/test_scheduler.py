@@ -111,3 +111,21 @@ def test_with_the_team_listing_sweeps_replace_single_polls_except_waiting_runs()
     assert [j for j in jobs if j.kind == "status"] == [Job("status", "r7")]
     assert Job("waiting_sweep") in jobs  # the team is over one page: waiting runs get their own listing
     assert drain(s, 2.5) == [Job("sweep", offset=100)]
+
+
+def test_a_focused_run_polled_faster_than_the_pace_does_not_starve_the_others():
+    s = Scheduler(SchedulerSettings(focus_messages_interval=0.0, focus_status_interval=0.0))
+    s.add_run("other", "pending", 0.0)
+    s.add_run("focus", "running", 0.0)
+    s.focus("focus", 0.0)
+    picked = []
+    for step in range(6):
+        job = s.next_job(float(step))
+        picked.append(job.run_id)
+        # The answers come back before the next slot; the focused run is due again at once.
+        if job.kind == "status":
+            s.status_done(job.run_id, float(step), "running", changed=False)
+        else:
+            s.timers[job.run_id].in_flight.discard(job.kind)
+    assert "other" in picked[:3], picked
+    assert picked.count("focus") >= 3, picked

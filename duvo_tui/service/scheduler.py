@@ -36,6 +36,7 @@ _SWEEP = -60.0
 _ACTIVE = 0.0
 _WAITING = 5.0
 _BACKGROUND_MESSAGES = 15.0
+_FOCUSED_IN_A_ROW = 2
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Scheduler:
         self._sweep_offset = 0
         self._waiting_sweep_due: float | None = None
         self._sweeps_in_flight: set[str] = set()
+        self._focused_in_a_row = 0
 
     # ------------------------------------------------------------------ runs
 
@@ -163,11 +165,14 @@ class Scheduler:
     def next_job(self, now: float) -> Job | None:
         """The job to send now, or None when nothing is due. The job counts as in flight until reported."""
         best: tuple[float, Job] | None = None
+        best_other: tuple[float, Job] | None = None  # the best job that is not the focused run's
 
         def consider(deadline: float, job: Job) -> None:
-            nonlocal best
+            nonlocal best, best_other
             if best is None or deadline < best[0]:
                 best = (deadline, job)
+            if job.run_id != self.focused and (best_other is None or deadline < best_other[0]):
+                best_other = (deadline, job)
 
         if self._sweep_due is not None and self._sweep_due <= now and "sweep" not in self._sweeps_in_flight:
             consider(self._sweep_due + _SWEEP, Job("sweep", offset=self._sweep_offset))
@@ -198,6 +203,13 @@ class Scheduler:
         if best is None:
             return None
         job = best[1]
+        if job.run_id is not None and job.run_id == self.focused and best_other is not None:
+            # The focused run comes first, but takes at most two slots in a row (its status and its messages)
+            # while another job is due: when its intervals ask for more than the pace allows, others would starve.
+            if self._focused_in_a_row >= _FOCUSED_IN_A_ROW:
+                job = best_other[1]
+        focused_job = job.run_id is not None and job.run_id == self.focused
+        self._focused_in_a_row = self._focused_in_a_row + 1 if focused_job else 0
         if job.kind in ("sweep", "waiting_sweep"):
             self._sweeps_in_flight.add(job.kind)
         else:
