@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from duvo_tui.config import Profile
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
 from duvo_tui.ui.help_screen import HelpScreen
 from duvo_tui.ui.keymap import all_bindings, keymap_problems
-
-
-class IdleService:
-    """A service with nothing tracked (these tests are about keys, not runs)."""
-
-    def subscribe(self, callback):
-        return lambda: None
-
-    async def start(self):
-        pass
-
-    async def close(self):
-        pass
-
-    def runs(self):
-        return []
-
-    def pending_requests(self):
-        return []
-
-    def messages(self, run_id):
-        return []
-
-    def focus(self, run_id):
-        pass
-
-
-async def wait_until(pilot, condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
+from tests.feed_service import FeedService, wait_until
 
 
 def test_every_binding_has_an_id_and_ids_are_unique():
@@ -79,7 +46,7 @@ def test_a_key_used_only_inside_a_dialog_is_no_clash():
 
 
 async def test_override_by_id_works_and_the_old_key_is_free():
-    app = make_app(IdleService(), Profile(name="t"), keymap={"app.help": "f1", "app.start_run": "f2"})
+    app = make_app(FeedService(), Profile(name="t"), keymap={"app.help": "f1", "app.start_run": "f2"})
     assert app.keymap_problems == []
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.service_started)
@@ -95,7 +62,7 @@ async def test_override_by_id_works_and_the_old_key_is_free():
 
 
 async def test_clash_and_unknown_id_are_reported_on_start():
-    app = make_app(IdleService(), Profile(name="t"), keymap={"app.stop_run": "q", "app.nonsense": "z"})
+    app = make_app(FeedService(), Profile(name="t"), keymap={"app.stop_run": "q", "app.nonsense": "z"})
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.service_started)
         await wait_until(pilot, lambda: len(app._notifications) >= 2)
@@ -108,7 +75,7 @@ async def test_stopping_asks_with_no_as_the_default():
     from rich.text import Text
 
     answers: list[bool] = []
-    app = make_app(IdleService(), Profile(name="t"))
+    app = make_app(FeedService(), Profile(name="t"))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.service_started)
         app.push_screen(ConfirmScreen(Text("Stop?"), yes="Stop"), answers.append)

@@ -14,6 +14,7 @@ from duvo_tui.service import events as ev
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.stream_health import STALE_AFTER, StreamHealth
+from tests.feed_service import FeedService, wait_until
 
 
 class Clock:
@@ -62,48 +63,6 @@ def test_a_waiting_or_ended_run_is_never_stale():
     health.observe(ev.RunChanged(Run(id="run-1", status="completed")))
     clock.now += 10 * STALE_AFTER
     assert health.describe() == "ended"
-
-
-class FeedService:
-    def __init__(self, runs):
-        self._runs = runs
-        self.subscribers = []
-
-    def subscribe(self, callback):
-        self.subscribers.append(callback)
-        return lambda: None
-
-    def emit(self, event):
-        for callback in self.subscribers:
-            callback(event)
-
-    async def start(self):
-        pass
-
-    async def close(self):
-        pass
-
-    def runs(self):
-        return list(self._runs)
-
-    def run(self, run_id):
-        return next((r for r in self._runs if r.id == run_id), None)
-
-    def pending_requests(self):
-        return []
-
-    def messages(self, run_id):
-        return []
-
-    def focus(self, run_id):
-        pass
-
-
-async def wait_until(pilot, condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 async def test_the_messages_pane_shows_the_stream_state():

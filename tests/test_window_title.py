@@ -2,53 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from duvo_tui.api.models import HumanRequest
 from duvo_tui.config import Profile
 from duvo_tui.service import events as ev
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.window_title import set_window_title, window_title
-
-
-class FeedService:
-    """A service whose events the test sends by hand (``emit``)."""
-
-    def __init__(self) -> None:
-        self.subscribers = []
-
-    def subscribe(self, callback):
-        self.subscribers.append(callback)
-        return lambda: None
-
-    def emit(self, event):
-        for callback in self.subscribers:
-            callback(event)
-
-    async def start(self):
-        pass
-
-    async def close(self):
-        pass
-
-    def runs(self):
-        return []
-
-    def pending_requests(self):
-        return []
-
-    def messages(self, run_id):
-        return []
-
-    def focus(self, run_id):
-        pass
-
-
-async def wait_until(pilot, condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
+from tests.feed_service import FeedService, wait_until
 
 
 def request(run_id: str, request_id: str) -> HumanRequest:

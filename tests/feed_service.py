@@ -1,0 +1,52 @@
+"""A stand-in for DuvoService whose events a UI test sends by hand, for screens that need no server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+
+class FeedService:
+    """Holds ``runs`` and hands every ``emit(event)`` to the app's subscription."""
+
+    def __init__(self, runs: Iterable[Any] = ()) -> None:
+        self._runs = list(runs)
+        self.subscribers: list[Any] = []
+
+    def subscribe(self, callback):
+        self.subscribers.append(callback)
+        return lambda: None
+
+    def emit(self, event) -> None:
+        for callback in self.subscribers:
+            callback(event)
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    def runs(self):
+        return list(self._runs)
+
+    def run(self, run_id):
+        return next((r for r in self._runs if r.id == run_id), None)
+
+    def pending_requests(self):
+        return []
+
+    def messages(self, run_id):
+        return []
+
+    def focus(self, run_id) -> None:
+        pass
+
+
+async def wait_until(pilot, condition, seconds: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
