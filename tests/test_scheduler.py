@@ -129,3 +129,16 @@ def test_a_focused_run_polled_faster_than_the_pace_does_not_starve_the_others():
             s.timers[job.run_id].in_flight.discard(job.kind)
     assert "other" in picked[:3], picked
     assert picked.count("focus") >= 3, picked
+
+
+def test_an_in_flight_waiting_listing_is_not_reported_as_due():
+    s = Scheduler(SchedulerSettings(sweep_interval=2.0))
+    s.team_listing = True
+    s.team_total = 250  # more than one page: waiting runs get a listing of their own
+    s._waiting_sweep_due = 0.0
+    s._sweep_due = None
+    job = s.next_job(1.0)
+    assert job == Job("waiting_sweep")
+    # While it is in flight nothing else is due, so the poller must be told to wait, not to look again at once.
+    assert s.next_job(1.0) is None
+    assert s.seconds_until_due(1.0) > 0

@@ -177,6 +177,7 @@ class Poller:
 
     async def _sleep_or_wake(self, seconds: float) -> None:
         if seconds <= 0:
+            await asyncio.sleep(0)  # always yield: a step that finds nothing to send must not spin the loop
             return
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives as the event is
         # set, and the loop then outlives service.close() (which waits for it forever).

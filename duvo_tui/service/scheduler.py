@@ -221,7 +221,11 @@ class Scheduler:
         soonest = now + limit
         if self._sweep_due is not None and "sweep" not in self._sweeps_in_flight:
             soonest = min(soonest, self._sweep_due)
-        if self._waiting_sweep_due is not None and self.team_total > TEAM_PAGE:
+        if (
+            self._waiting_sweep_due is not None
+            and self.team_total > TEAM_PAGE
+            and "waiting_sweep" not in self._sweeps_in_flight
+        ):
             soonest = min(soonest, self._waiting_sweep_due)
         for run_id, timer in self.timers.items():
             focused = run_id == self.focused
