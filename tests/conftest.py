@@ -22,3 +22,22 @@ def emulator():
 
     with running_emulator(speed=50) as handle:
         yield handle
+
+
+@pytest.fixture
+def cli(emulator, monkeypatch, capsys):
+    """``cli(*argv)`` runs ``duvo-tui --base-url EMULATOR *argv`` in-process: (exit code, stdout, stderr).
+
+    The key is never printed whole, whatever happened.
+    """
+    from duvo_tui.cli import main
+
+    monkeypatch.setenv("DUVO_API_KEY", emulator.api_key)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(["--base-url", emulator.base_url, *argv])
+        captured = capsys.readouterr()
+        assert emulator.api_key not in captured.out + captured.err
+        return code, captured.out, captured.err
+
+    return run

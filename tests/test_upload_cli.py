@@ -6,29 +6,9 @@ import io
 import json
 import os
 
-import pytest
-
 from duvo_tui.cli import main
 from duvo_tui.cli.upload import ProgressLine
-
-
-@pytest.fixture
-def cli(emulator, monkeypatch, capsys):
-    monkeypatch.setenv("DUVO_API_KEY", emulator.api_key)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--base-url", emulator.base_url, *argv])
-        captured = capsys.readouterr()
-        assert emulator.api_key not in captured.out + captured.err
-        return code, captured.out, captured.err
-
-    return run
-
-
-def new_sandbox(cli) -> str:
-    code, out, _ = cli("sandbox", "create", "--json")
-    assert code == 0
-    return json.loads(out)["sandbox_id"]
+from tests.cli_support import new_sandbox
 
 
 def test_files_of_both_sizes_arrive_and_json_says_how(cli, emulator, tmp_path):

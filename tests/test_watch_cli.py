@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -11,31 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from duvo_tui.cli import main
 from duvo_tui.emulator.sandbox_store import list_tree
 from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service.ledger import ledger_path
-
-
-@pytest.fixture
-def cli(emulator, monkeypatch, capsys):
-    monkeypatch.setenv("DUVO_API_KEY", emulator.api_key)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--base-url", emulator.base_url, *argv])
-        captured = capsys.readouterr()
-        assert emulator.api_key not in captured.out + captured.err
-        return code, captured.out, captured.err
-
-    return run
-
-
-def new_sandbox(cli) -> str:
-    code, out, _ = cli("sandbox", "create", "--json")
-    assert code == 0
-    return json.loads(out)["sandbox_id"]
+from tests.cli_support import new_sandbox
 
 
 def sha(path: Path) -> str:
