@@ -23,19 +23,104 @@ def test_the_focused_run_goes_before_overdue_runs():
     assert s.next_job(10.0).run_id.startswith("r")
 
 
-def test_terminal_runs_are_not_polled_until_poked():
+def test_terminal_runs_are_polled_at_the_normal_pace_only_after_a_poke():
     s = Scheduler()
     s.add_run("done", "completed", 0.0)
-    assert drain(s, 100.0) == []
+    assert drain(s, 100.0) == []  # no spare room: a finished run is not looked at
     s.poke("done", 100.0)
     assert drain(s, 100.0) == [Job("status", "done")]
     s.status_done("done", 100.0, "running", changed=True)
     assert drain(s, 100.0 + s.settings.active_interval) == [Job("status", "done")]
     s.status_done("done", 103.0, "completed", changed=True)
-    # Still within the poke window: looked at once more, then left alone.
-    assert drain(s, 200.0) == [Job("status", "done")]
-    s.status_done("done", 200.0, "completed", changed=False)
+    # Still within the poke window: looked at again at the normal pace, then left to the slow looks.
+    assert drain(s, 110.0) == [Job("status", "done")]
+    s.status_done("done", 110.0, "completed", changed=False)
     assert drain(s, 1000.0) == []
+    assert s.next_job(1000.0, spare=True) == Job("status", "done")
+    s.status_done("done", 1000.0, "completed", changed=False)
+    assert s.timers["done"].status_due == 1000.0 + s.settings.terminal_interval
+
+
+def test_terminal_runs_are_looked_at_slowly_with_spare_room():
+    s = Scheduler(SchedulerSettings(terminal_interval=60.0))
+    s.add_run("done", "completed", 0.0)
+    assert s.next_job(59.0, spare=True) is None  # not due yet
+    assert s.seconds_until_due(59.0, spare=True) == 1.0
+    assert s.seconds_until_due(59.0, limit=5.0) == 5.0  # without spare room it does not count
+    assert s.next_job(60.0) is None
+    assert s.next_job(60.0, spare=True) == Job("status", "done")
+    s.status_done("done", 60.5, "completed", changed=False)
+    assert s.timers["done"].status_due == 120.5
+    # Resumed elsewhere: the slow look sees it running, and from then on it is polled like any active run.
+    assert s.next_job(120.5, spare=True) == Job("status", "done")
+    s.status_done("done", 120.5, "running", changed=True)
+    assert s.next_job(120.5 + s.settings.active_interval) == Job("status", "done")
+
+
+def test_terminal_runs_never_take_a_slot_while_other_jobs_are_due():
+    s = Scheduler(SchedulerSettings(terminal_interval=1.0, active_interval=1.0, waiting_interval=1.0))
+    for i in range(5):
+        s.add_run(f"done{i}", "completed", 0.0)
+    s.add_run("active", "running", 0.0)
+    s.add_run("waiting", "waiting", 0.0)
+    s.add_run("focus", "running", 0.0)
+    s.focus("focus", 0.0)
+    # Far overdue finished runs against jobs that just became due: every other job goes first.
+    now = 1000.0
+    for run_id in ("active", "waiting", "focus"):
+        s.timers[run_id].status_due = now
+    s.timers["focus"].messages_due = now
+    picked = []
+    while (job := s.next_job(now, spare=True)) is not None:
+        picked.append(job.run_id)
+    assert len(picked) == 9
+    assert set(picked[:4]) == {"active", "waiting", "focus"} and picked.count("focus") == 2
+    assert sorted(picked[4:]) == [f"done{i}" for i in range(5)]
+    # And over time, answers coming back: a finished run's look is chosen only in a step where nothing else is due.
+    s = Scheduler(SchedulerSettings(terminal_interval=0.5, active_interval=0.3, max_interval=0.3))
+    for i in range(20):
+        s.add_run(f"done{i}", "completed", 0.0)
+    for i in range(4):
+        s.add_run(f"r{i}", "running", 0.0)
+    now = 0.0
+    idle_steps = 0
+    while now < 30.0:
+        others_due = [
+            r
+            for r, t in s.timers.items()
+            if not r.startswith("done") and t.status_due is not None and t.status_due <= now
+        ]
+        job = s.next_job(now, spare=True)
+        if job is not None and job.run_id.startswith("done"):
+            idle_steps += 1
+            assert others_due == [], (now, others_due)
+            s.status_done(job.run_id, now, "completed", changed=False)
+        elif job is not None:
+            s.status_done(job.run_id, now, "running", changed=False)
+        now = round(now + 0.05, 3)
+    assert idle_steps > 0  # the check above ran
+
+
+def test_a_poked_terminal_run_is_not_held_back_for_spare_room():
+    s = Scheduler()
+    s.add_run("done", "completed", 0.0)
+    s.add_run("active", "running", 0.0)
+    s.poke("done", 0.0)
+    assert set(drain(s, 0.0)) == {Job("status", "done"), Job("status", "active")}
+
+
+def test_with_the_team_listing_terminal_runs_are_left_to_the_sweeps():
+    s = Scheduler(SchedulerSettings(terminal_interval=1.0))
+    s.set_team_listing(True, 0.0)
+    s.add_run("done", "completed", 0.0)
+    assert s.next_job(0.0, spare=True) == Job("sweep", offset=0)
+    now = 0.1
+    while now < 200.0:  # the sweeps see the run every 2 s: it is never fetched by itself
+        s.sweep_done(Job("sweep"), now, total=1)
+        s.swept("done", now, "completed", False, needs_detail=False)
+        assert s.next_job(now + 1.9, spare=True) is None
+        now += 2.0
+        assert s.next_job(now, spare=True) == Job("sweep", offset=0)
 
 
 def test_intervals_back_off_while_nothing_changes_and_tighten_on_change():
@@ -114,7 +199,7 @@ def test_with_the_team_listing_sweeps_replace_single_polls_except_waiting_runs()
 
 
 def test_a_focused_run_polled_faster_than_the_pace_does_not_starve_the_others():
-    s = Scheduler(SchedulerSettings(focus_messages_interval=0.0, focus_status_interval=0.0))
+    s = Scheduler(SchedulerSettings(focus_interval=0.0, focus_status_interval=0.0))
     s.add_run("other", "pending", 0.0)
     s.add_run("focus", "running", 0.0)
     s.focus("focus", 0.0)

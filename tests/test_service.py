@@ -330,3 +330,40 @@ async def test_unfocused_runs_reach_their_end_while_a_focused_run_waits(tmp_path
                 )
             finally:
                 await service.close()
+
+
+async def test_a_finished_run_resumed_elsewhere_is_seen_without_the_team_listing(tmp_path):
+    """No team listing: finished runs get a slow look (``terminal_interval``) with spare room, so a message
+    posted to one from another client (which makes it run again) is noticed."""
+    with running_emulator(speed=50, rate_limit=100_000) as emu:
+        transport = CountingTransport()
+        async with make_client(emu, transport) as client, make_client(emu) as web_app:
+            settings = fast_settings(terminal_interval=1.0, poke_window=0.5)
+            service, rec = await started(client, tmp_path, settings=settings)
+            try:
+                run = await service.start_run(emu.agents["quick"])
+                await wait_until(lambda: service.run(run.id).status == "completed")
+                timer = service.scheduler.timers[run.id]
+                await wait_until(lambda: service.clock() >= timer.poked_until + 0.1)  # past the poke window
+                # Slow looks only: about one a second, not the active pace (0.2 s here).
+                path = f"/v1/runs/{run.id}"
+                before = sum(1 for _, p in transport.sent if p == path)
+                await asyncio.sleep(2.0)
+                looks = sum(1 for _, p in transport.sent if p == path) - before
+                assert 1 <= looks <= 3, looks
+                emu.state.options.speed = 0.2  # the resumed run stays running for seconds
+                posted_at = time.monotonic()
+                await web_app.post_message(run.id, "one more thing, please")
+                assert emu.state.runs[run.id].status == "running"
+
+                def resumed() -> bool:
+                    return any(
+                        e.run.id == run.id and e.run.status == "running" and e.previous_status == "completed"
+                        for e in rec.of(ev.RunChanged)
+                    )
+
+                await wait_until(resumed, timeout=3.0)
+                seen_after = time.monotonic() - posted_at
+            finally:
+                await service.close()
+        assert seen_after <= settings.terminal_interval + 0.5, seen_after

@@ -45,6 +45,7 @@ MESSAGE_PAGE = 50
 _RESERVE_SHARE = 0.10  # the budget's default share kept for urgent calls
 _SAFETY = 0.92  # pace a little under the allowed rate: other clocks, other processes
 _PROBE_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+_BUCKET = 2.0  # the pacing token bucket's size: at most two requests back to back
 
 Emit = Callable[[ev.Event], None]
 
@@ -98,7 +99,7 @@ class Poller:
         self._wake = asyncio.Event()
         self._slot_free = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
-        self._tokens = 2.0
+        self._tokens = _BUCKET
         self._tokens_at = clock()
         self._probe_index = 0
 
@@ -148,6 +149,7 @@ class Poller:
             await self._slot_free.wait()
             return
         now = self.clock()
+        spare = False
         if self.disconnected:
             delay = self._probe_delay()
             await asyncio.sleep(delay)
@@ -161,9 +163,26 @@ class Poller:
             if wait > 0:
                 await asyncio.sleep(wait)
                 return
-        job = self.scheduler.next_job(now)
+            # Room for a look nobody waits for (a finished run): a full bucket (the next due job still finds a
+            # token), a free connection slot after it, and the budget above the reserve with some to spare.
+            spare = (
+                self._tokens >= _BUCKET
+                and len(self._tasks) < max(1, limit_in_flight - 1)
+                and snap.remaining > reserve + len(self._tasks) + 2
+            )
+        job = self.scheduler.next_job(now, spare=spare)
         if job is None:
-            await self._sleep_or_wake(self.scheduler.seconds_until_due(now))
+            wait = self.scheduler.seconds_until_due(now, spare=spare)
+            if (
+                not spare
+                and not self.disconnected
+                and self._tokens < _BUCKET
+                and self.scheduler.seconds_until_due(now, spare=True) == 0
+            ):
+                # A finished run's look is due and waits for spare room: look again once the bucket is full
+                # (a finished job wakes the loop too).
+                wait = min(wait, (_BUCKET - self._tokens) / self._rate(budget.limit, budget.window))
+            await self._sleep_or_wake(wait)
             return
         self._take_token()
         task = asyncio.get_running_loop().create_task(self._execute(job))
@@ -193,7 +212,7 @@ class Poller:
 
     def _pace_wait(self, now: float, limit: int, window: float) -> float:
         rate = self._rate(limit, window)
-        self._tokens = min(2.0, self._tokens + (now - self._tokens_at) * rate)
+        self._tokens = min(_BUCKET, self._tokens + (now - self._tokens_at) * rate)
         self._tokens_at = now
         return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / rate
 

@@ -12,8 +12,12 @@ after a per-class offset, so that:
 - nobody starves: an overdue job's deadline keeps getting older until it wins.
 
 Intervals adapt: a status poll that saw no change multiplies the run's interval by ``backoff``
-(up to ``max_interval``), one that saw a change resets it. Terminal runs are not polled unless
-something that can change them happened (a posted message, a stop, an answer: :meth:`poke`).
+(up to ``max_interval``), one that saw a change resets it. A terminal run is polled at the normal
+pace only for a while after something that can change it happened here (a posted message, a stop, an
+answer: :meth:`poke`); otherwise it is looked at every ``terminal_interval`` (someone may post to it
+elsewhere, which makes it active again), and only with spare capacity: such a job is chosen only when
+no other job is due and the caller says it has room (``next_job(now, spare=True)``). With the team
+listing, the sweeps cover terminal runs too, so they are not fetched one by one.
 Transient errors back a run off exponentially; they do not touch other runs.
 """
 
@@ -41,9 +45,9 @@ _FOCUSED_IN_A_ROW = 2
 
 @dataclass
 class SchedulerSettings:
-    """Intervals in seconds."""
+    """Intervals in seconds (the service's settings extend these)."""
 
-    focus_messages_interval: float = 1.0
+    focus_interval: float = 1.0
     """Messages of the focused run."""
     focus_status_interval: float = 1.5
     """Status of the focused run (also fetched at once when its messages show a change)."""
@@ -53,6 +57,8 @@ class SchedulerSettings:
     """First interval of a run waiting for a person (only an answer given elsewhere changes it)."""
     max_interval: float = 30.0
     """No run is polled less often than this (terminal ones aside)."""
+    terminal_interval: float = 60.0
+    """A finished run is looked at this often, with spare capacity only (it may be resumed elsewhere)."""
     backoff: float = 1.5
     """Interval factor after a poll that saw no change."""
     sweep_interval: float = 2.0
@@ -116,7 +122,7 @@ class Scheduler:
         timer = self.timers.get(run_id)
         if timer is None:
             timer = RunTimer(status=status, interval=self._base(status))
-            timer.status_due = None if status in TERMINAL_STATUSES else now
+            timer.status_due = now + self.settings.terminal_interval if status in TERMINAL_STATUSES else now
             if self.team_listing:
                 timer.swept_at = now  # the next sweeps will cover it
             self.timers[run_id] = timer
@@ -162,10 +168,15 @@ class Scheduler:
 
     # ------------------------------------------------------------------ choosing
 
-    def next_job(self, now: float) -> Job | None:
-        """The job to send now, or None when nothing is due. The job counts as in flight until reported."""
+    def next_job(self, now: float, *, spare: bool = False) -> Job | None:
+        """The job to send now, or None when nothing is due. The job counts as in flight until reported.
+
+        A finished run's slow look is chosen only when nothing else is due and ``spare`` says the caller
+        has room for a request nobody is waiting for.
+        """
         best: tuple[float, Job] | None = None
         best_other: tuple[float, Job] | None = None  # the best job that is not the focused run's
+        best_idle: tuple[float, Job] | None = None  # the most overdue look at a finished run
 
         def consider(deadline: float, job: Job) -> None:
             nonlocal best, best_other
@@ -187,12 +198,14 @@ class Scheduler:
             focused = run_id == self.focused
             due = self._status_due(timer, now, focused)
             if due is not None and due <= now and "status" not in timer.in_flight:
-                if timer.needs_detail and not focused:
+                if self._idle(timer, now, focused):
+                    if spare and (best_idle is None or due < best_idle[0]):
+                        best_idle = (due, Job("status", run_id))
+                elif timer.needs_detail and not focused:
                     # Newest first: a run that just began waiting is likelier to still be waiting.
-                    deadline = now + _DETAIL + min(now - due, 40.0) * 0.5
+                    consider(now + _DETAIL + min(now - due, 40.0) * 0.5, Job("status", run_id))
                 else:
-                    deadline = due + self._status_offset(timer, focused)
-                consider(deadline, Job("status", run_id))
+                    consider(due + self._status_offset(timer, focused), Job("status", run_id))
             mdue = timer.messages_due
             if timer.follow and mdue is not None and mdue <= now and "messages" not in timer.in_flight:
                 if focused:
@@ -200,6 +213,8 @@ class Scheduler:
                 else:
                     offset = _BACKGROUND_MESSAGES
                 consider(mdue + offset, Job("messages", run_id))
+        if best is None:
+            best = best_idle  # nothing else is due: a finished run may use the spare slot
         if best is None:
             return None
         job = best[1]
@@ -216,8 +231,11 @@ class Scheduler:
             self.timers[job.run_id].in_flight.add(job.kind)  # type: ignore[index]
         return job
 
-    def seconds_until_due(self, now: float, limit: float = 5.0) -> float:
-        """How long until some job is due (at most ``limit``); 0 when one is due now."""
+    def seconds_until_due(self, now: float, limit: float = 5.0, *, spare: bool = False) -> float:
+        """How long until some job is due (at most ``limit``); 0 when one is due now.
+
+        Looks at finished runs count only with ``spare`` (as in :meth:`next_job`).
+        """
         soonest = now + limit
         if self._sweep_due is not None and "sweep" not in self._sweeps_in_flight:
             soonest = min(soonest, self._sweep_due)
@@ -230,7 +248,7 @@ class Scheduler:
         for run_id, timer in self.timers.items():
             focused = run_id == self.focused
             due = self._status_due(timer, now, focused)
-            if due is not None and "status" not in timer.in_flight:
+            if due is not None and "status" not in timer.in_flight and (spare or not self._idle(timer, now, focused)):
                 soonest = min(soonest, due)
             if timer.follow and timer.messages_due is not None and "messages" not in timer.in_flight:
                 soonest = min(soonest, timer.messages_due)
@@ -246,6 +264,11 @@ class Scheduler:
         if now - timer.swept_at <= self.settings.max_interval * 2:
             return None
         return timer.status_due
+
+    @staticmethod
+    def _idle(timer: RunTimer, now: float, focused: bool) -> bool:
+        """A finished run nobody touched lately: its look waits for spare capacity."""
+        return not focused and not timer.needs_detail and timer.status in TERMINAL_STATUSES and now >= timer.poked_until
 
     def _status_offset(self, timer: RunTimer, focused: bool) -> float:
         if focused:
@@ -297,7 +320,7 @@ class Scheduler:
         if run_focused:
             timer.status_due = now + settings.focus_status_interval
         elif status in TERMINAL_STATUSES and now >= timer.poked_until:
-            timer.status_due = None
+            timer.status_due = now + settings.terminal_interval  # a slow look, with spare capacity only
         else:
             timer.status_due = now + timer.interval
 
@@ -311,11 +334,11 @@ class Scheduler:
         timer.backlog = backlog
         focused = run_id == self.focused
         if focused:
-            timer.strict_at = now + self.settings.focus_messages_interval
+            timer.strict_at = now + self.settings.focus_interval
         if backlog:
             timer.messages_due = now + self.settings.backlog_gap
         elif focused:
-            timer.messages_due = now + self.settings.focus_messages_interval
+            timer.messages_due = now + self.settings.focus_interval
         else:
             timer.messages_due = None  # fetched again when the run is seen to change
         if got and focused and timer.status_due is not None:

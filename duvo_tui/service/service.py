@@ -43,23 +43,9 @@ Subscriber = Callable[[ev.Event], Any]
 
 
 @dataclass
-class ServiceSettings:
-    """How the service polls and listens. Intervals in seconds."""
+class ServiceSettings(SchedulerSettings):
+    """How the service polls and listens: the scheduler's intervals (seconds) and these."""
 
-    focus_interval: float = 1.0
-    """Messages of the focused run are fetched this often."""
-    focus_status_interval: float = 1.5
-    """The focused run's status is fetched this often (and at once when new messages arrive)."""
-    active_interval: float = 2.0
-    """First interval of an active run; it grows while the run does not change."""
-    waiting_interval: float = 10.0
-    """First interval of a run waiting for a person."""
-    max_interval: float = 30.0
-    """The longest interval of a run that is still polled."""
-    sweep_interval: float = 2.0
-    """Seconds between two team-listing requests (each sweeps up to 100 runs)."""
-    waiting_sweep_interval: float = 3.0
-    """Seconds between two listings of the team's waiting runs (teams of more than 100 runs)."""
     concurrency: int = 3
     """Requests in flight at once."""
     save_interval: float = 2.0
@@ -85,18 +71,8 @@ class ServiceSettings:
             settings.focus_interval = max(0.2, float(poll.min_interval))
             settings.active_interval = max(settings.focus_interval, float(poll.interval))
             settings.max_interval = max(settings.active_interval, float(poll.max_interval))
+            settings.terminal_interval = max(settings.terminal_interval, settings.max_interval)
         return settings
-
-    def scheduler_settings(self) -> SchedulerSettings:
-        return SchedulerSettings(
-            focus_messages_interval=self.focus_interval,
-            focus_status_interval=self.focus_status_interval,
-            active_interval=self.active_interval,
-            waiting_interval=self.waiting_interval,
-            max_interval=self.max_interval,
-            sweep_interval=self.sweep_interval,
-            waiting_sweep_interval=self.waiting_sweep_interval,
-        )
 
 
 class DuvoService:
@@ -117,7 +93,7 @@ class DuvoService:
         account = self.team_id or getattr(client, "masked_key", "") or ""
         path = state_file_for(state_dir, getattr(client, "base_url", ""), account) if state_dir else None
         self.store = RunStore(path)
-        self.scheduler = Scheduler(self.settings.scheduler_settings())
+        self.scheduler = Scheduler(self.settings)
         self.clock = clock
         self.poller = Poller(
             client,
