@@ -79,10 +79,16 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise ApiError(400, "invalid_request", "A JSON body is required.")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(400, "invalid_request", "The body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_request", "The body must be a JSON object.")
+    try:
+        # A "\ud800" escape is valid JSON syntax but no text: stored, it could never be sent back as UTF-8.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        message = "The body holds a lone UTF-16 surrogate (a \\ud800-\\udfff escape); text must be valid Unicode."
+        raise ApiError(400, "invalid_request", message) from exc
     return body
 
 
