@@ -326,9 +326,15 @@ def _respond(args: argparse.Namespace) -> int:
                 return await client.respond(run_id, request.id, approved=bool(args.approve))
             if not args.answer:
                 raise UsageError(f"the request {request.title!r} asks questions: answer each with --answer")
-            from duvo_tui.cli.answers import build_answers
+            import sys
 
-            answers = build_answers(request, args.answer)
+            from duvo_tui.cli.answers import build_answers
+            from duvo_tui.text import clean_line
+
+            notes: list[str] = []
+            answers = build_answers(request, args.answer, notes)
+            for note in notes:
+                print(f"duvo-tui: note: {clean_line(note, 300)}", file=sys.stderr)
             return await client.respond(run_id, request.id, answers=answers)
 
     result = run_async(go())
