@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import tomllib
 import uuid
 from collections.abc import Mapping
@@ -313,12 +312,8 @@ def load_config(path: Path | str | None = None) -> Config:
 
 
 def _warn_if_readable(file: Path, config: Config) -> None:
-    try:
-        mode = file.stat().st_mode
-    except OSError:
-        return
     stores_key = any(p.api_key for p in config.profiles.values())
-    if stores_key and mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if stores_key and locations.open_to_others(file):
         config.warnings.append(f"{file} holds an API key and other users can read it; run: chmod 600 '{file}'")
 
 

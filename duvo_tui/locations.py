@@ -7,6 +7,7 @@ one folder; otherwise the platform's directories are used.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -48,9 +49,62 @@ def runtime_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only."""
+    """Create ``path`` readable by the owner only, and so every missing parent it creates (folders that
+    exist already keep their mode: :func:`state_exposure` tells about those)."""
+    missing = []
+    folder = path
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another process
+            pass
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+_OTHERS = stat.S_IRWXG | stat.S_IRWXO
+
+
+def open_to_others(path: Path, *, follow_symlinks: bool = True) -> bool:
+    """True when users other than the owner (group or others) have any permission on ``path``.
+
+    False when ``path`` cannot be looked at, and for a symlink itself (its own mode means nothing).
+    """
+    try:
+        mode = os.stat(path, follow_symlinks=follow_symlinks).st_mode
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISLNK(mode) and bool(mode & _OTHERS)
+
+
+def state_exposure(root: Path | None = None, *, limit: int = 5000) -> str | None:
+    """One line for the user when the state dir, or a file or folder in it, is open to other users.
+
+    The state holds tracked runs, answer drafts, upload records and the last session: nobody else should
+    read them. None when all is private (or there is no state yet). At most ``limit`` entries are looked at.
+    """
+    root = state_dir() if root is None else root
+    exposed = int(open_to_others(root))
+    seen = 0
+    try:
+        for folder, dirs, files in os.walk(root):
+            for name in (*dirs, *files):
+                seen += 1
+                exposed += open_to_others(Path(folder, name), follow_symlinks=False)
+            if seen >= limit:
+                break
+    except OSError:
+        pass
+    if not exposed:
+        return None
+    count = "1 file or folder is" if exposed == 1 else f"{exposed} files or folders are"
+    return (
+        f"other users may read duvo-tui's saved state in {root} (tracked runs, answer drafts, upload records): "
+        f"{count} open to group or others; run: chmod -R go-rwx '{root}'"
+    )
 
 
 def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o600) -> None:
