@@ -7,6 +7,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from duvo_tui.cli.secrets import register_secret, scrub
@@ -15,7 +16,15 @@ from duvo_tui.config import Config, ConfigError, Profile, is_uuid, load_config, 
 if TYPE_CHECKING:
     from duvo_tui.api.client import DuvoClient
 
-__all__ = ["UsageError", "load_profile", "open_client", "parse_uuid", "require_writable", "run_async"]
+__all__ = [
+    "UsageError",
+    "load_profile",
+    "open_client",
+    "parse_uuid",
+    "require_writable",
+    "run_async",
+    "warn_if_state_exposed",
+]
 
 T = TypeVar("T")
 
@@ -30,6 +39,15 @@ def load_config_from_args(args: argparse.Namespace) -> Config:
     for warning in config.warnings:
         print(f"duvo-tui: warning: {scrub(warning)}", file=sys.stderr)
     return config
+
+
+def warn_if_state_exposed(root: Path | None = None) -> None:
+    """One stderr line when the state dir (default: the platform's) or anything in it is open to other users."""
+    from duvo_tui.locations import state_exposure
+
+    warning = state_exposure(root)
+    if warning:
+        print(f"duvo-tui: warning: {scrub(warning)}", file=sys.stderr)
 
 
 def load_profile(args: argparse.Namespace, *, need_key: bool = True) -> Profile:

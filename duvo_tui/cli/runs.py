@@ -434,12 +434,14 @@ def _print_detail(detail: RunDetail, profile: Profile) -> None:
 def _local_service(profile: Profile, client: DuvoClient) -> Any:
     """The service over the state dir, its tracked runs loaded but no loop started: the dashboard's local state."""
     from duvo_tui import locations
+    from duvo_tui.cli.context import warn_if_state_exposed
     from duvo_tui.service.service import DuvoService, ServiceSettings
 
     service = DuvoService(
         client, settings=ServiceSettings.from_profile(profile), state_dir=locations.state_dir(), team_id=profile.team_id
     )
     service.store.load()
+    warn_if_state_exposed(locations.state_dir())
     return service
 
 

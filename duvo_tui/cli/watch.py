@@ -70,7 +70,7 @@ async def _run(args: argparse.Namespace, profile: Any, folder: Path, sandbox_id:
     import asyncio
     import signal
 
-    from duvo_tui.cli.context import open_client
+    from duvo_tui.cli.context import open_client, warn_if_state_exposed
     from duvo_tui.cli.output import emit_json_line, format_size
     from duvo_tui.service import events as ev
     from duvo_tui.service.uploader import Uploader
@@ -87,6 +87,7 @@ async def _run(args: argparse.Namespace, profile: Any, folder: Path, sandbox_id:
             kind = "failed" if event.final else "will retry"
             print(f"duvo-tui: upload {kind}: {clean_line(event.message)}", file=sys.stderr, flush=True)
 
+    warn_if_state_exposed()  # the upload records live in the state dir
     async with open_client(profile) as client:
         # One request up front, so an unknown or expired sandbox is one clear message, not one per file.
         await client.list_files(sandbox_id, "/workspace", urgent=True)

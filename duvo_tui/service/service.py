@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from duvo_tui import locations
 from duvo_tui.api.models import HumanRequest, Message, Run, SandboxFile
 from duvo_tui.service import events as ev
 from duvo_tui.service.poller import Poller, merge_run
@@ -149,6 +150,10 @@ class DuvoService:
             return
         self._started = True
         self.store.load()
+        if self.store.path is not None:
+            exposed = locations.state_exposure(self.store.path.parent)
+            if exposed:
+                self._emit(ev.Notice(exposed, level="warning"))
         now = self.clock()
         for tracked in self.store.all():
             self.scheduler.add_run(tracked.id, tracked.status, now)
