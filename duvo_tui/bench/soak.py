@@ -103,6 +103,11 @@ class _ErrorLog(logging.Handler):
         self.records.append(f"{record.name}: {record.getMessage()[:200]}")
 
 
+def _frame(frame: tracemalloc.Frame) -> str:
+    name = frame.filename.rsplit("site-packages/", 1)[-1].rsplit("/duvo_tui/", 1)[-1]
+    return f"{name}:{frame.lineno}"
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -328,8 +333,9 @@ async def soak(
             if trace_memory and baseline is not None:
                 diff = tracemalloc.take_snapshot().compare_to(baseline, "traceback")
                 for stat in diff[:8]:
-                    frames = [f"{f.filename.rsplit('site-packages/', 1)[-1]}:{f.lineno}" for f in stat.traceback]
-                    report.growth_sites.append(f"{stat.size_diff / 2**20:+.1f} MiB " + " < ".join(frames[:6]))
+                    # The allocating frame first, then its callers (a traceback lists the oldest first).
+                    frames = [_frame(f) for f in reversed(stat.traceback)]
+                    report.growth_sites.append(f"{stat.size_diff / 2**20:+.2f} MiB " + " < ".join(frames[:6]))
                 tracemalloc.stop()
             if app._exception is not None:
                 report.crashes += 1
