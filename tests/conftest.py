@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+
+MAX_WORKERS = 2
+"""The suite is checked on two workers; most tests wait on sockets and timers rather than compute."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (the default, see pyproject.toml): one process for a single file, else up to two workers."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    paths = {Path(str(arg).split("::", 1)[0]).resolve() for arg in config.args}
+    if len(paths) == 1 and next(iter(paths)).is_file():
+        return 0  # a single file goes to one worker anyway: spare starting a second one
+    return min(MAX_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 @pytest.fixture(autouse=True)
