@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from duvo_tui.bench.soak_emulator import EmulatorProcess
-from duvo_tui.bench.soak_memory import MemorySample, format_samples, growth_lines
+from duvo_tui.bench.soak_memory import MemorySample, format_samples, growth, growth_lines
 
 __all__ = ["SoakReport", "main", "soak"]
 
@@ -73,6 +73,8 @@ class SoakReport:
     notification_samples: list[str] = field(default_factory=list)
     memory: list[dict[str, Any]] = field(default_factory=list)
     """:class:`~duvo_tui.bench.soak_memory.MemorySample` fields, about every 30 s, the last at the end."""
+    rss_growth: tuple[float | None, float | None] = (None, None)
+    """The dashboard's RSS growth, MiB/min: over the first half (warm-up) and the second half (steady state)."""
     rss_after_trim: float | None = None
     """The dashboard's RSS after ``malloc_trim(0)`` at the end (what glibc gives back), MiB."""
     growth_sites: list[str] = field(default_factory=list)
@@ -376,6 +378,7 @@ async def soak(
         shutil.rmtree(work_dir, ignore_errors=True)
 
     report.duration_s = round(time.monotonic() - started_at, 1)
+    report.rss_growth = growth([row["t"] for row in report.memory], [row["rss"] for row in report.memory])
     report.unhandled_exceptions = len(errors.records) + len(loop_errors)
     report.exception_samples = (errors.records + loop_errors)[:10]
     report.http_status_counts = {str(k): v for k, v in sorted(statuses.items())}
