@@ -53,6 +53,16 @@ class Terminal:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} never appeared; the screen:\n{self.screen()}")
 
+    def wait_closed(self, limit: float = 5.0) -> bool:
+        """Wait for the program to exit (its session ends with it); False if it still runs after ``limit``."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            alive = subprocess.run([TMUX, "-L", self.socket, "has-session", "-t", "e2e"], capture_output=True, timeout=10)
+            if alive.returncode != 0:
+                return True
+            time.sleep(0.1)
+        return False
+
     def close(self) -> None:
         self._tmux("kill-server")
 
@@ -88,6 +98,6 @@ def test_demo_approval_answered_with_keys_only(tmp_path: Path) -> None:
         total = len(terminal.keys_sent)
         print(f"\nkeys: {terminal.keys_sent} ({presses_to_reach} to reach the approval, {total} in all)")
         terminal.press("q")
-        time.sleep(1.0)
+        terminal.wait_closed()
     finally:
         terminal.close()
