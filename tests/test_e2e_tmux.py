@@ -57,8 +57,8 @@ class Terminal:
         """Wait for the program to exit (its session ends with it); False if it still runs after ``limit``."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
-            alive = subprocess.run([TMUX, "-L", self.socket, "has-session", "-t", "e2e"], capture_output=True, timeout=10)
-            if alive.returncode != 0:
+            probe = [TMUX, "-L", self.socket, "has-session", "-t", "e2e"]
+            if subprocess.run(probe, capture_output=True, timeout=10).returncode != 0:
                 return True
             time.sleep(0.1)
         return False
