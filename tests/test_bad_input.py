@@ -9,7 +9,6 @@ folder (tests/test_watch_cli.py, tests/test_upload_ui.py); an unknown run id in 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -59,12 +58,12 @@ def _dialog_error(app: Any) -> str:
 
 
 async def test_an_expired_sandbox_is_said_on_start_and_in_the_tree(tmp_path):
-    with running_emulator(speed=50, sandbox_ttl=1.0) as emu:
+    with running_emulator(speed=50) as emu:
         async with DuvoClient(emu.base_url, emu.api_key) as outside:
             sandbox = await outside.create_sandbox()
             await outside.upload_file(sandbox.sandbox_id, "/workspace/a.txt", b"a")
             run = await outside.start_run(emu.agents["quick"], sandbox_id=sandbox.sandbox_id)
-        await asyncio.sleep(1.2)
+        emu.state.sandboxes[sandbox.sandbox_id].expires_at = time.time()  # expired from now on
         async with dashboard(emu, tmp_path) as (app, pilot, _service):
             # Starting a run on it: the dialog says it expired.
             await pilot.press("s")
@@ -138,14 +137,14 @@ def test_the_dashboard_with_an_unknown_profile_is_one_line_and_exit_2(tmp_path, 
 def test_starting_a_run_on_an_expired_sandbox_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
     from duvo_tui.cli import main
 
-    with running_emulator(speed=50, sandbox_ttl=0.5) as emu:
+    with running_emulator(speed=50) as emu:
         monkeypatch.setenv("DUVO_API_KEY", emu.api_key)
         monkeypatch.setenv("DUVO_BASE_URL", emu.base_url)
         assert main(["sandbox", "create", "--json"]) == 0
         import json
 
         sandbox_id = json.loads(capsys.readouterr().out)["sandbox_id"]
-        time.sleep(0.7)
+        emu.state.sandboxes[sandbox_id].expires_at = time.time()  # expired from now on
         assert main(["runs", "start", emu.agents["quick"], "--sandbox", sandbox_id]) == 1
         assert "expired" in _one_line(capsys.readouterr().err)
         assert main(["sandbox", "ls", sandbox_id]) == 1

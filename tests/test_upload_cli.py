@@ -51,13 +51,13 @@ def test_an_expired_sandbox_is_exit_1(tmp_path, monkeypatch, capsys):
     from duvo_tui.emulator.testing import running_emulator
 
     (tmp_path / "a.txt").write_text("x")
-    with running_emulator(speed=50, sandbox_ttl=0.2) as emu:
+    with running_emulator(speed=50) as emu:
         monkeypatch.setenv("DUVO_API_KEY", emu.api_key)
         assert main(["--base-url", emu.base_url, "sandbox", "create", "--json"]) == 0
         sandbox = json.loads(capsys.readouterr().out)["sandbox_id"]
         import time
 
-        time.sleep(0.3)
+        emu.state.sandboxes[sandbox].expires_at = time.time()  # expired from now on
         code = main(["--base-url", emu.base_url, "sandbox", "upload", sandbox, str(tmp_path / "a.txt")])
     err = capsys.readouterr().err
     assert code == 1 and "expired" in err and err.count("\n") == 1
