@@ -6,9 +6,12 @@ so the callback only posts a message (never touches widgets). Bursts of replacea
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from duvo_tui.service.events import Event
+if TYPE_CHECKING:
+    from duvo_tui.service.events import Event
 
 __all__ = ["ServiceEvent"]
 

@@ -15,7 +15,7 @@ from textual.widgets import Tab, Tabs
 
 from duvo_tui.ui.header import DashboardHeader
 from duvo_tui.ui.key_hints import KeyHints
-from duvo_tui.ui.panes import PANE_IDS, HumanRequestPane, MessagesPane, RunsPane, SandboxPane
+from duvo_tui.ui.panes import PANE_IDS, HumanRequestPane, MessagesPane, Pane, RunsPane, SandboxPane
 
 __all__ = ["NARROW_HEIGHT", "NARROW_WIDTH", "DashboardScreen"]
 
@@ -47,6 +47,8 @@ class DashboardScreen(Screen):
         self.base_url = base_url
         self.clock = clock
         self.active_pane = 0
+        self.populated = False
+        """True once every pane's widgets are mounted (see :meth:`populate`)."""
 
     def compose(self) -> ComposeResult:
         yield DashboardHeader(self.profile_name, self.base_url, id="header")
@@ -61,7 +63,16 @@ class DashboardScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(Tabs).can_focus = False
         self._apply_size(self.size.width, self.size.height)
-        self.query_one("#run-list").focus()
+
+    async def populate(self) -> None:
+        """Mount the panes' widgets (the first frame shows the panes empty); the app calls it after that frame."""
+        if self.populated:
+            return
+        async with self.batch():
+            for pane in self.query(Pane):
+                await pane.populate()
+        self.populated = True
+        self.query_one(_PANE_FOCUS[self.active_pane]).focus()
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
@@ -85,6 +96,8 @@ class DashboardScreen(Screen):
         tabs = self.query_one(Tabs)
         if tabs.active != f"tab-{index}":
             tabs.active = f"tab-{index}"
+        if not self.populated:
+            return  # populate() focuses the active pane
         target = self.query_one(_PANE_FOCUS[index])
         self.call_after_refresh(self._focus_pane_widget, index, target)
 
@@ -113,6 +126,8 @@ class DashboardScreen(Screen):
 
     @on(Tabs.TabActivated)
     def _on_tab(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id != event.tabs.active:
+            return  # a tab that was active and no longer is (the pane moved on since): acting on it would undo that
         index = int((event.tab.id or "tab-0").split("-")[1])
         if index != self.active_pane:
             self.action_show_pane(index)

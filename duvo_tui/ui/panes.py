@@ -2,6 +2,11 @@
 
 Each pane is a container with a numbered border title; the widgets inside do the work. Panes turn their
 inputs into messages for the app; they never call the service.
+
+The first frame shows the panes empty (their frames and titles): their widgets, and the modules that define
+them, are loaded right after it by :meth:`Pane.populate`, so the dashboard appears before the bulk of its code
+has been imported. Nothing can reach a pane's widgets before then: the app starts the service only once every
+pane is populated.
 """
 
 from __future__ import annotations
@@ -9,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -19,22 +24,40 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input
 
-from duvo_tui.service.drafts import DraftStore
-from duvo_tui.ui.hitl_form import HumanRequestForm
-from duvo_tui.ui.human_request_view import HumanRequestView
-from duvo_tui.ui.message_stream import MessageStream
-from duvo_tui.ui.run_list import RunList
-from duvo_tui.ui.sandbox_tree import SandboxTree
+if TYPE_CHECKING:
+    from textual.widgets import Input
 
-__all__ = ["PANE_IDS", "HumanRequestPane", "MessagesPane", "RunsPane", "SandboxPane"]
+    from duvo_tui.ui.message_stream import MessageStream
+    from duvo_tui.ui.run_list import RunList
+
+__all__ = ["PANE_IDS", "HumanRequestPane", "MessagesPane", "Pane", "RunsPane", "SandboxPane"]
 
 PANE_IDS = ("runs-pane", "messages-pane", "sandbox-pane", "human-request-pane")
 """Panes in the order of the keys 1-4."""
 
 
-class RunsPane(Vertical):
+class Pane(Widget):
+    """A pane whose widgets are composed by :meth:`compose_content` once :meth:`populate` is called."""
+
+    populated = False
+
+    def compose(self) -> ComposeResult:
+        if self.populated:
+            yield from self.compose_content()
+
+    def compose_content(self) -> ComposeResult:
+        """The pane's widgets (import their modules here, not at the top of this module)."""
+        yield from ()
+
+    async def populate(self) -> None:
+        """Mount the pane's widgets (once)."""
+        if not self.populated:
+            self.populated = True
+            await self.recompose()
+
+
+class RunsPane(Pane, Vertical):
     """The run list with its filter line."""
 
     BINDINGS = [
@@ -46,36 +69,48 @@ class RunsPane(Vertical):
         self.clock = clock
         self.border_title = "1 Runs"
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        from duvo_tui.ui.run_list import RunList
+
         yield Input(placeholder="filter runs (esc clears)", id="run-filter", compact=True, classes="-hidden")
         yield RunList(clock=self.clock, id="run-list")
 
+    @property
+    def run_list(self) -> RunList:
+        return self.query_one("#run-list")  # type: ignore[return-value]
+
     def action_filter(self) -> None:
-        box = self.query_one("#run-filter", Input)
+        box = self.query_one("#run-filter")
         box.remove_class("-hidden")
         box.focus()
 
-    @on(Input.Changed, "#run-filter")
-    def _on_filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(RunList).filter_text = event.value
-        self._update_title()
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "run-filter":
+            self.run_list.filter_text = event.value
+            self._update_title()
 
-    @on(Input.Submitted, "#run-filter")
-    def _on_filter_submitted(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            event.input.add_class("-hidden")
-        self.query_one(RunList).focus()
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "run-filter":
+            if not event.value.strip():
+                event.input.add_class("-hidden")
+            self.run_list.focus()
 
     def on_key(self, event) -> None:
-        box = self.query_one("#run-filter", Input)
+        if not self.populated:
+            return
+        box: Input = self.query_one("#run-filter")  # type: ignore[assignment]
         if event.key == "escape" and box.has_focus:
             event.stop()
             box.value = ""
             box.add_class("-hidden")
-            self.query_one(RunList).focus()
+            self.run_list.focus()
 
     def _update_title(self) -> None:
-        runs = self.query_one(RunList)
+        if not self.populated:
+            return
+        runs = self.run_list
         shown, total = runs.row_count, runs.total_count
         count = f"{shown}/{total}" if shown != total else f"{total}"
         self.border_title = f"1 Runs ({count})"
@@ -103,7 +138,7 @@ class StatusLine(Widget):
         return Text(self.text, no_wrap=True, overflow="ellipsis", end="")
 
 
-class MessagesPane(Vertical):
+class MessagesPane(Pane, Vertical):
     """The selected run's message stream, a search line, a status line and the post-a-message input."""
 
     BINDINGS = [
@@ -129,7 +164,11 @@ class MessagesPane(Vertical):
         super().__init__(**kwargs)
         self.border_title = "2 Messages"
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        from duvo_tui.ui.message_stream import MessageStream
+
         yield MessageStream(id="message-stream")
         yield Input(
             placeholder="search (enter: next, esc: close)", id="message-search", compact=True, classes="-hidden"
@@ -139,30 +178,31 @@ class MessagesPane(Vertical):
 
     @property
     def stream(self) -> MessageStream:
-        return self.query_one(MessageStream)
+        return self.query_one("#message-stream")  # type: ignore[return-value]
 
     def action_search(self) -> None:
-        box = self.query_one("#message-search", Input)
+        box = self.query_one("#message-search")
         box.remove_class("-hidden")
         box.focus()
 
     def action_compose(self) -> None:
-        self.query_one("#post-input", Input).focus()
+        self.query_one("#post-input").focus()
 
     def action_save(self) -> None:
         if self.stream.run_id is not None:
             self.post_message(self.SaveRequested(self.stream.run_id))
 
-    @on(Input.Changed, "#message-search")
-    def _on_search_changed(self, event: Input.Changed) -> None:
-        self.stream.set_search(event.value)
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "message-search":
+            self.stream.set_search(event.value)
 
-    @on(Input.Submitted, "#message-search")
-    def _on_search_submitted(self, event: Input.Submitted) -> None:
-        self.stream.search(forward=True)
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "message-search":
+            self.stream.search(forward=True)
+        elif event.input.id == "post-input":
+            self._post(event)
 
-    @on(Input.Submitted, "#post-input")
-    def _on_post(self, event: Input.Submitted) -> None:
+    def _post(self, event: Input.Submitted) -> None:
         text = event.value
         if not text.strip():
             return
@@ -174,15 +214,15 @@ class MessagesPane(Vertical):
 
     def restore_draft(self, text: str) -> None:
         """Put back a message that could not be sent (nothing the user typed is lost)."""
-        box = self.query_one("#post-input", Input)
+        box: Input = self.query_one("#post-input")  # type: ignore[assignment]
         if not box.value:
             box.value = text
 
     def on_key(self, event) -> None:
-        if event.key != "escape":
+        if event.key != "escape" or not self.populated:
             return
-        search = self.query_one("#message-search", Input)
-        post = self.query_one("#post-input", Input)
+        search: Input = self.query_one("#message-search")  # type: ignore[assignment]
+        post = self.query_one("#post-input")
         if search.has_focus:
             event.stop()
             search.value = ""
@@ -197,6 +237,8 @@ class MessagesPane(Vertical):
 
     def update_status(self) -> None:
         """Redraw the one-line summary under the stream."""
+        if not self.populated:
+            return
         stream = self.stream
         parts = [
             f"{stream.message_count} msgs",
@@ -210,26 +252,32 @@ class MessagesPane(Vertical):
         self.query_one("#stream-status", StatusLine).text = " · ".join(parts)
 
 
-class SandboxPane(Vertical):
+class SandboxPane(Pane, Vertical):
     """The sandbox tree and, under it, the upload and folder-watch status."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "3 Sandbox"
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
+        from duvo_tui.ui.sandbox_tree import SandboxTree
+
         yield SandboxTree(id="sandbox-tree")
         yield Vertical(id="upload-status")
 
 
-class HumanRequestPane(VerticalScroll, can_focus=True):
+class HumanRequestPane(Pane, VerticalScroll, can_focus=True):
     """The selected run's pending request; the answering form is mounted in ``#human-request``."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "4 Human request"
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
+        from duvo_tui.service.drafts import DraftStore
+        from duvo_tui.ui.hitl_form import HumanRequestForm
+        from duvo_tui.ui.human_request_view import HumanRequestView
+
         with Vertical(id="human-request"):
             yield HumanRequestView(id="human-request-view")
             yield HumanRequestForm(drafts=DraftStore(), id="hitl-form")

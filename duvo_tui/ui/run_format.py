@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from duvo_tui.api.models import Run
 from duvo_tui.text import clean_line
+
+if TYPE_CHECKING:
+    from duvo_tui.api.models import Run
 
 __all__ = ["STATUS_LOOK", "RunRow", "agent_label", "format_age", "short_id", "status_look"]
 

@@ -1,0 +1,135 @@
+"""How the dashboard app takes the service's events: each event kind has one ``_event_<Kind>`` handler that
+updates the panes; the upload and answering widgets get every event too (``handle_service_event``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from duvo_tui.text import clean_line
+from duvo_tui.ui.bridge import ServiceEvent
+from duvo_tui.ui.header import BudgetPicture
+from duvo_tui.ui.run_format import short_id
+from duvo_tui.ui.window_title import set_window_title
+
+if TYPE_CHECKING:
+    from duvo_tui.service import events as ev
+
+__all__ = ["ServiceEvents"]
+
+
+class ServiceEvents:
+    """The app's service-event handlers (mixed into :class:`~duvo_tui.ui.app.DuvoApp`)."""
+
+    def on_service_event(self, message: ServiceEvent) -> None:
+        if self._closed or not self.is_running:
+            return  # events that arrive while the app closes have nowhere to go
+        event = message.service_event
+        handler = getattr(self, f"_event_{type(event).__name__}", None)
+        if handler is not None:
+            handler(event)
+        self._forward(event)
+        from duvo_tui.ui.stream_health import update_stream_health
+
+        update_stream_health(self, event)
+
+    def _forward(self, event: ev.Event) -> None:
+        # The upload and answering widgets live in these containers and take the events they want.
+        targets = ("#upload-status", "#human-request")
+        for selector in targets:
+            for container in self.screen_dashboard.query(selector):
+                for widget in container.query("*"):
+                    handle = getattr(widget, "handle_service_event", None)
+                    if handle is not None:
+                        handle(event)
+
+    def _event_RunAdded(self, event: ev.RunAdded) -> None:
+        self._runs().upsert(self._row_for(event.run, event.agent_name))
+        self._update_counts()
+
+    def _event_RunChanged(self, event: ev.RunChanged) -> None:
+        self._runs().upsert(self._row_for(event.run))
+        if event.run.id == self._selected:
+            self._show_sandbox(event.run)
+            self._title_messages_pane()
+        self._pane("#runs-pane").refresh_title()
+
+    def _event_RunRemoved(self, event: ev.RunRemoved) -> None:
+        self._runs().remove(event.run_id)
+        self._requests.pop(event.run_id, None)
+        self._update_counts()
+
+    def _event_MessagesAppended(self, event: ev.MessagesAppended) -> None:
+        row = self._runs().row(event.run_id)
+        if row is not None and event.start == 0 and not row.first_message:
+            first = next((m for m in event.messages if m.role == "user" and m.text_content), None)
+            if first is not None:
+                row.first_message = clean_line(first.text_content, 200)
+                self._runs().upsert(row)
+                if event.run_id == self._selected:
+                    self._title_messages_pane()
+        if event.run_id == self._selected:
+            from duvo_tui.ui.stream_filter import append_to_stream
+
+            append_to_stream(self, self._stream(), event)
+
+    def _event_HumanRequestAppeared(self, event: ev.HumanRequestAppeared) -> None:
+        request = event.request
+        is_new = request.run_id not in self._requests
+        self._requests[request.run_id] = request
+        self._mark_pending(request.run_id, True)
+        if request.run_id == self._selected:
+            self._show_request()
+        if is_new:
+            row = self._runs().row(request.run_id)
+            who = row.agent if row else short_id(request.run_id)
+            self.hitl.announce(who, request)
+
+    def _event_HumanRequestResolved(self, event: ev.HumanRequestResolved) -> None:
+        current = self._requests.get(event.run_id)
+        if current is not None and current.id == event.request_id:
+            del self._requests[event.run_id]
+            self._mark_pending(event.run_id, False)
+        if event.run_id == self._selected:
+            self._show_request()
+
+    def _event_BudgetChanged(self, event: ev.BudgetChanged) -> None:
+        self._header().budget = BudgetPicture(
+            event.used, event.limit, event.resets_in, event.paused_for, event.processes
+        )
+        header = self._header()
+        if header.connection == "connecting":
+            header.connection = "connected"
+
+    def _event_ConnectionLost(self, event: ev.ConnectionLost) -> None:
+        header = self._header()
+        if header.connection != "disconnected":
+            self.say(f"Disconnected: {event.reason}. Retrying by itself.", severity="warning")
+        header.connection = "disconnected"
+
+    def _event_ConnectionRestored(self, event: ev.ConnectionRestored) -> None:
+        self._header().connection = "connected"
+        self.say("Connected again")
+
+    def _event_AuthFailed(self, event: ev.AuthFailed) -> None:
+        self._header().connection = "auth failed"
+        self.say(f"The API key was refused: {event.message}", severity="error", timeout=15)
+
+    def _event_RunError(self, event: ev.RunError) -> None:
+        self.say(f"Run {short_id(event.run_id)}: {event.message}", severity="error")
+
+    def _event_Notice(self, event: ev.Notice) -> None:
+        severity = {"warning": "warning", "error": "error"}.get(event.level, "information")
+        self.say(event.message, severity=severity)
+
+    def _mark_pending(self, run_id: str, pending: bool) -> None:
+        row = self._runs().row(run_id)
+        if row is not None and row.pending_request != pending:
+            row.pending_request = pending
+            self._runs().upsert(row)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        self._header().waiting = len(self._requests)
+        self._pane("#runs-pane").refresh_title()
+        set_window_title(self, len(self._requests), getattr(self.profile, "label", None))
