@@ -85,6 +85,7 @@ def test_dashboard_session_shows_and_logs_no_key(emu, tmp_path, caplog):
             saved = target.read_text()
             assert "hello" in saved
             assert_no_key(saved, "the saved transcript")
+            assert target.stat().st_mode & 0o777 == 0o600  # what the agent said may be private too
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)
