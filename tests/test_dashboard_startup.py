@@ -58,5 +58,6 @@ async def test_keys_before_the_panes_are_filled_do_nothing_and_the_panes_fill_af
         await wait_until(pilot, lambda: app.service_started)
         assert app.ready and all(pane.children for pane in panes)
         assert app.focused is not None and app.focused.id == "run-list"
+        assert not app.screen.query("#hitl-form")  # the answering form comes with the first request
         await pilot.press("a")  # the commands work now
         await wait_until(pilot, lambda: app.screen is not app.screen_dashboard)

@@ -4,16 +4,16 @@ inbox and announces new requests. The app delegates to it so that its own module
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from duvo_tui.api.models import HumanRequest
 from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.responder import Outcome, Submission, submit
-from duvo_tui.ui.hitl_form import HumanRequestForm
-from duvo_tui.ui.human_request_view import HumanRequestView
-from duvo_tui.ui.inbox import InboxScreen, inbox_entries
 from duvo_tui.ui.notify import Notifier
-from duvo_tui.ui.run_list import RunList
+
+if TYPE_CHECKING:
+    from duvo_tui.api.models import HumanRequest
+    from duvo_tui.ui.hitl_form import HumanRequestForm
+    from duvo_tui.ui.run_list import RunList
 
 __all__ = ["HitlDesk"]
 
@@ -26,12 +26,22 @@ class HitlDesk:
         self.notifier = notifier or Notifier()
         self.drafts = drafts
 
-    def _form(self) -> HumanRequestForm | None:
-        forms = list(self.app.screen_dashboard.query(HumanRequestForm))
-        return forms[0] if forms else None
+    def _form(self, create: bool = False) -> HumanRequestForm | None:
+        """The answering form; it is made (and its module loaded) when the first request is shown."""
+        forms = list(self.app.screen_dashboard.query("#hitl-form"))
+        if forms or not create:
+            return forms[0] if forms else None  # type: ignore[return-value]
+        from duvo_tui.ui.hitl_form import HumanRequestForm
+
+        form = HumanRequestForm(drafts=self.drafts or DraftStore(), id="hitl-form")
+        self.app.screen_dashboard.query_one("#human-request").mount(form)
+        return form
+
+    def _runs(self) -> RunList:
+        return self.app.screen_dashboard.query_one("#run-list")
 
     def _label(self, run_id: str) -> tuple[str, str]:
-        row = self.app.screen_dashboard.query_one(RunList).row(run_id)
+        row = self._runs().row(run_id)
         return (row.agent, row.title) if row is not None else ("", "")
 
     def announce(self, who: str, request: HumanRequest) -> None:
@@ -42,12 +52,11 @@ class HitlDesk:
         self, request: HumanRequest | None, *, agent: str = "", run_id: str | None = None, waiting_elsewhere: int = 0
     ) -> None:
         """Put the selected run's request (or None) in the form; the read-only view shows only when it is empty."""
-        form = self._form()
-        if form is None:
-            return
-        form.show(request, agent=agent, run_id=run_id, waiting_elsewhere=waiting_elsewhere)
-        for view in self.app.screen_dashboard.query(HumanRequestView):
-            view.display = form.request is None
+        form = self._form(create=request is not None)
+        if form is not None:
+            form.show(request, agent=agent, run_id=run_id, waiting_elsewhere=waiting_elsewhere)
+        for view in self.app.screen_dashboard.query("#human-request-view"):
+            view.display = form is None or form.request is None
 
     def submit(self, event: HumanRequestForm.Submit) -> None:
         """Send the form's answer in a worker and report the outcome back to the form."""
@@ -71,6 +80,8 @@ class HitlDesk:
 
     def open_inbox(self) -> None:
         """Every waiting request, oldest first; choosing one shows it in the request pane."""
+        from duvo_tui.ui.inbox import InboxScreen, inbox_entries
+
         entries = inbox_entries(self.app.service.pending_requests(), self._label)
         self.app.push_screen(InboxScreen(entries, now=self.app.clock()), self._chosen)
 
@@ -80,7 +91,7 @@ class HitlDesk:
 
     def jump_to(self, run_id: str) -> None:
         """Select ``run_id`` and move to the request pane (its form takes focus)."""
-        runs = self.app.screen_dashboard.query_one(RunList)
+        runs = self._runs()
         if not runs.select(run_id):
             runs.filter_text = ""
             runs.select(run_id)

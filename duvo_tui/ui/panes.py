@@ -274,10 +274,8 @@ class HumanRequestPane(Pane, VerticalScroll, can_focus=True):
         self.border_title = "4 Human request"
 
     def compose_content(self) -> ComposeResult:
-        from duvo_tui.service.drafts import DraftStore
-        from duvo_tui.ui.hitl_form import HumanRequestForm
         from duvo_tui.ui.human_request_view import HumanRequestView
 
         with Vertical(id="human-request"):
             yield HumanRequestView(id="human-request-view")
-            yield HumanRequestForm(drafts=DraftStore(), id="hitl-form")
+            # The answering form (ui/hitl_form.py) is mounted here when a request is first shown (ui/hitl_desk.py).
