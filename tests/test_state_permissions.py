@@ -188,6 +188,7 @@ async def test_the_dashboard_shows_the_warning_as_a_notification(emulator, tmp_p
         await wait_until(pilot, lambda: any(WARNING in str(n.message) for n in app._notifications))
         shown = [n for n in app._notifications if WARNING in str(n.message)]
         assert len(shown) == 1 and shown[0].severity == "warning"
+        assert shown[0].timeout >= 10  # a security warning stays long enough to be read
         assert app.is_running
 
 

@@ -120,7 +120,8 @@ class ServiceEvents:
 
     def _event_Notice(self, event: ev.Notice) -> None:
         severity = {"warning": "warning", "error": "error"}.get(event.level, "information")
-        self.say(event.message, severity=severity)
+        # A warning (a state folder open to others, say) stays long enough to be read; information goes quickly.
+        self.say(event.message, severity=severity, timeout=4 if severity == "information" else 12)
 
     def _mark_pending(self, run_id: str, pending: bool) -> None:
         row = self._runs().row(run_id)
