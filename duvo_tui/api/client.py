@@ -45,6 +45,7 @@ from duvo_tui.api.models import (
     UploadedFile,
     UploadUrl,
 )
+from duvo_tui.api.sendable import check_answers, check_body, check_header, check_text
 from duvo_tui.api.transfer import (
     DIRECT_UPLOAD_LIMIT,
     ProgressCallback,
@@ -62,8 +63,12 @@ _CONNECT_TIMEOUT = 5.0
 _UPLOAD_TIMEOUT = 120.0
 
 
-def _segment(value: str) -> str:
-    """One path segment: ids from the server or the user cannot add path parts or a query."""
+def _segment(value: str, field: str) -> str:
+    """One path segment: ids from the server or the user cannot add path parts or a query.
+
+    InvalidInputError naming ``field`` when the id is not valid UTF-8.
+    """
+    check_text(field, str(value))
     return quote(str(value), safe="")
 
 
@@ -166,7 +171,7 @@ class DuvoClient:
 
     async def get_run(self, run_id: str, *, urgent: bool = False) -> RunDetail:
         """``GET /v1/runs/{run_id}``: the run (None when gone) and its pending human request."""
-        data = await self._request("GET", f"/v1/runs/{_segment(run_id)}", urgent=urgent)
+        data = await self._request("GET", f"/v1/runs/{_segment(run_id, 'run_id')}", urgent=urgent)
         return RunDetail.from_json(data)
 
     async def list_messages(
@@ -174,14 +179,16 @@ class DuvoClient:
     ) -> MessagePage:
         """``GET /v1/runs/{run_id}/messages``: one page, oldest first. ``limit`` is clamped to 1..50."""
         params = {"limit": min(max(int(limit), 1), 50), "offset": max(int(offset), 0)}
-        data = await self._request("GET", f"/v1/runs/{_segment(run_id)}/messages", params=params, urgent=urgent)
+        data = await self._request(
+            "GET", f"/v1/runs/{_segment(run_id, 'run_id')}/messages", params=params, urgent=urgent
+        )
         return MessagePage.from_json(data)
 
     async def post_message(self, run_id: str, text: str, *, idempotency_key: str | None = None) -> Message:
         """``POST /v1/runs/{run_id}/messages``: say something to the run (resumes a finished one)."""
         data = await self._request(
             "POST",
-            f"/v1/runs/{_segment(run_id)}/messages",
+            f"/v1/runs/{_segment(run_id, 'run_id')}/messages",
             json_body={"message": text},
             idempotency_key=idempotency_key or str(uuid.uuid4()),
         )
@@ -199,6 +206,8 @@ class DuvoClient:
         idempotency_key: str | None = None,
     ) -> HumanRequestResult:
         """Answer a human request: ``approved`` for an approval, ``answers`` (question -> answer) otherwise."""
+        if answers is not None:
+            check_answers(answers)  # before the URL, so a bad answer is named as such
         body: dict[str, Any] = {}
         if approved is not None:
             body["approved"] = bool(approved)
@@ -206,7 +215,7 @@ class DuvoClient:
             body["answers"] = {str(k): str(v) for k, v in answers.items()}
         data = await self._request(
             "POST",
-            f"/v1/runs/{_segment(run_id)}/human-requests/{_segment(request_id)}/respond",
+            f"/v1/runs/{_segment(run_id, 'run_id')}/human-requests/{_segment(request_id, 'request_id')}/respond",
             json_body=body,
             idempotency_key=idempotency_key or str(uuid.uuid4()),
         )
@@ -215,7 +224,7 @@ class DuvoClient:
     async def stop_run(self, run_id: str, *, idempotency_key: str | None = None) -> StopResult:
         """``POST /v1/runs/{run_id}/stop``; a no-op when the run is not running."""
         data = await self._request(
-            "POST", f"/v1/runs/{_segment(run_id)}/stop", idempotency_key=idempotency_key or str(uuid.uuid4())
+            "POST", f"/v1/runs/{_segment(run_id, 'run_id')}/stop", idempotency_key=idempotency_key or str(uuid.uuid4())
         )
         return StopResult.from_json(data)
 
@@ -241,7 +250,9 @@ class DuvoClient:
         for name, value in (("status", status), ("agent_id", agent_id), ("source", source), ("search", search)):
             if value:
                 params[name] = value
-        data = await self._request("GET", f"/v2/teams/{_segment(team_id)}/runs", params=params, urgent=urgent)
+        data = await self._request(
+            "GET", f"/v2/teams/{_segment(team_id, 'team_id')}/runs", params=params, urgent=urgent
+        )
         return TeamRunPage.from_json(data)
 
     # ------------------------------------------------------------------ sandboxes
@@ -258,7 +269,7 @@ class DuvoClient:
         """``POST /v1/sandboxes/{id}/upload-urls``: a presigned URL that takes the file by PUT."""
         data = await self._request(
             "POST",
-            f"/v1/sandboxes/{_segment(sandbox_id)}/upload-urls",
+            f"/v1/sandboxes/{_segment(sandbox_id, 'sandbox_id')}/upload-urls",
             json_body={"path": path},
             idempotency_key=idempotency_key or str(uuid.uuid4()),
         )
@@ -270,7 +281,10 @@ class DuvoClient:
     async def list_files(self, sandbox_id: str, path: str = "/workspace", *, urgent: bool = False) -> list[SandboxFile]:
         """``GET /v1/sandboxes/{id}/files``: one directory level."""
         data = await self._request(
-            "GET", f"/v1/sandboxes/{_segment(sandbox_id)}/files", params={"path": path or "/workspace"}, urgent=urgent
+            "GET",
+            f"/v1/sandboxes/{_segment(sandbox_id, 'sandbox_id')}/files",
+            params={"path": path or "/workspace"},
+            urgent=urgent,
         )
         return SandboxFile.list_from_json(data)
 
@@ -282,10 +296,11 @@ class DuvoClient:
         ``source`` is a path (streamed from disk) or the bytes themselves; ``dest_path`` is
         the full destination in the sandbox, e.g. ``/workspace/in/report.pdf``.
         """
+        check_text("path", dest_path)  # the form field and the file part's name
         size, build = multipart_form(dest_path, source)
         data = await self._request(
             "POST",
-            f"/v1/sandboxes/{_segment(sandbox_id)}/files",
+            f"/v1/sandboxes/{_segment(sandbox_id, 'sandbox_id')}/files",
             multipart=build,
             idempotency_key=idempotency_key or str(uuid.uuid4()),
             request_timeout=self._upload_timeout,
@@ -304,6 +319,7 @@ class DuvoClient:
         """
         if self._http.is_closed:
             raise DuvoError("the API client is closed")
+        check_text("upload URL", upload_url)
         file_path = Path(source)
         size = file_size(file_path)
         safe_url = without_query(upload_url)
@@ -373,8 +389,12 @@ class DuvoClient:
     ) -> Any:
         """Send one logical request, with retries; the decoded JSON body (None when empty)."""
         self._check_usable()
+        # Text that cannot be encoded is refused here: before the budget, so nothing is sent or spent.
+        check_body(json_body)
+        check_body(params)
         headers = {"Authorization": f"Bearer {self._api_key}"}
         if idempotency_key:
+            check_header("Idempotency-Key", idempotency_key)
             headers["Idempotency-Key"] = idempotency_key
         # Mutations are something a person asked for: they may use the reserved share.
         urgent = urgent or idempotency_key is not None
@@ -440,6 +460,12 @@ class DuvoClient:
         except asyncio.CancelledError:
             self.budget.abandon()
             raise
+        except UnicodeEncodeError:
+            # The checks in _request catch this first; a value they do not see must still end as a DuvoError.
+            self.budget.abandon()
+            return errors.InvalidInputError(
+                f"{method} {path.split('?')[0]}: the request holds text that is not valid UTF-8"
+            )
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
             self.budget.abandon()
             return DuvoError(f"cannot use the base URL {self.base_url!r}: it must look like https://api.duvo.ai")

@@ -14,6 +14,7 @@ __all__ = [
     "ConflictError",
     "DuvoError",
     "ForbiddenError",
+    "InvalidInputError",
     "LocalFileError",
     "NetworkError",
     "NotFoundError",
@@ -108,6 +109,18 @@ class UnexpectedResponseError(DuvoError):
 
 class LocalFileError(DuvoError):
     """A file to upload could not be read, or changed while it was being sent."""
+
+
+class InvalidInputError(DuvoError):
+    """What the caller asked the client to send cannot be sent as it is (e.g. text that is not valid UTF-8).
+
+    Raised before any request, so nothing reached the server and no budget was spent. A usage error:
+    the command line exits with status 2. ``field`` names what holds the bad value (e.g. ``message``).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

@@ -132,6 +132,8 @@ def _exit_status(error: Exception) -> int | None:
         return EXIT_USAGE
     # Only a loaded API can have raised a DuvoError; importing it here would pull in httpx for nothing.
     errors = sys.modules.get("duvo_tui.api.errors")
+    if errors is not None and isinstance(error, errors.InvalidInputError):
+        return EXIT_USAGE  # the client refused the input before sending anything
     if errors is not None and isinstance(error, errors.DuvoError):
         return EXIT_API
     return None
