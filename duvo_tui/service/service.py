@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from duvo_tui import locations
-from duvo_tui.api.models import HumanRequest, Message, Run, SandboxFile
+from duvo_tui.api.models import HumanRequest, Message, Run, Sandbox, SandboxFile
 from duvo_tui.service import events as ev
 from duvo_tui.service.poller import Poller, merge_run
 from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler, SchedulerSettings
@@ -321,6 +321,10 @@ class DuvoService:
         self._emit(ev.HumanRequestResolved(run_id, request_id, answered_here=True))
         self._poke(run_id)
         return result
+
+    async def create_sandbox(self) -> Sandbox:
+        """A new sandbox (a person asked for it: urgent)."""
+        return await self.client.create_sandbox()
 
     async def list_files(self, sandbox_id: str, path: str = "/workspace") -> list[SandboxFile]:
         """A sandbox directory listing (a person is waiting: urgent)."""

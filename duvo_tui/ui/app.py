@@ -355,7 +355,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         pane.border_title = Content(f"2 Messages · {row.agent} · {row.title}") if row else "2 Messages"
 
     def _show_sandbox(self, run: Run | None) -> None:
-        self._pane("#sandbox-tree").show_sandbox(run.sandbox_id if run else None)
+        self._pane("#sandbox-tree").show_run_sandbox(run.sandbox_id if run else None)
 
     def _show_request(self) -> None:
         request = self._requests.get(self._selected) if self._selected else None
@@ -376,7 +376,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         from duvo_tui.ui.commands import palette_commands
 
         yield from super().get_system_commands(screen)
-        if isinstance(screen, DashboardScreen):
+        if isinstance(screen, DashboardScreen) and screen.populated:
             for title, help_, callback in palette_commands(self, screen):
                 yield SystemCommand(title, help_, callback)
 

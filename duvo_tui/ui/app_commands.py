@@ -183,6 +183,42 @@ class RunCommands:
             return
         tree.fill(sandbox_id, path, files)
 
+    def on_sandbox_tree_choose_wanted(self, event: SandboxTree.ChooseWanted) -> None:
+        from duvo_tui.ui.dialogs import PromptScreen
+
+        tree = self._pane("#sandbox-tree")
+        current = (tree.sandbox_id or "") if tree.chosen else ""
+        prompt = PromptScreen("Show a sandbox (nothing: the selected run's)", "sandbox id", current, allow_empty=True)
+        self.push_screen(prompt, self._sandbox_chosen)
+
+    def _sandbox_chosen(self, sandbox_id: str | None) -> None:
+        if sandbox_id is None:
+            return  # cancelled
+        tree = self._pane("#sandbox-tree")
+        row = self._runs().row(self._selected) if self._selected else None
+        run_sandbox = row.run.sandbox_id if row else None
+        wanted = sandbox_id.strip()
+        if wanted and (len(wanted) > 200 or any(ch.isspace() or ch == "/" for ch in wanted)):
+            self.say(f"Not a sandbox id: {clean_line(wanted, 60)}", severity="error")
+            return
+        tree.choose(wanted or None, run_sandbox)
+
+    def on_sandbox_tree_create_wanted(self, event: SandboxTree.CreateWanted) -> None:
+        if self._refuse_if_read_only("make sandboxes"):
+            return
+        self._create_sandbox()
+
+    @work(group="sandbox-new", exclusive=True, exit_on_error=False)
+    async def _create_sandbox(self) -> None:
+        try:
+            sandbox = await self.service.create_sandbox()
+        except Exception as error:
+            self.say(f"Could not make a sandbox: {error}", severity="error")
+            return
+        self._pane("#sandbox-tree").choose(sandbox.sandbox_id)
+        expires = f", expires {sandbox.expires_at:%Y-%m-%d %H:%M} UTC" if sandbox.expires_at else ""
+        self.say(f"New sandbox {clean_line(sandbox.sandbox_id, 60)}{expires}: uploads go there now")
+
     # --- answering human requests (the logic lives in ui/hitl_desk.py) --------------------------------
 
     def on_human_request_form_submit(self, event: HumanRequestForm.Submit) -> None:

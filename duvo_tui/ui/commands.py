@@ -38,6 +38,7 @@ def palette_commands(app: Any, screen: DashboardScreen) -> list[tuple[str, str, 
     stream = screen.query_one(MessageStream)
     pane = screen.query_one(MessagesPane)
     runs_pane = screen.query_one(RunsPane)
+    tree = screen.query_one(SandboxTree)
     commands: list[tuple[str, str, Callable[[], Any]]] = [
         ("Start a run", "Start a run of an agent (s)", app.action_start_run),
         ("Stop the selected run", "Ask the selected run to stop (x)", app.action_stop_run),
@@ -57,6 +58,12 @@ def palette_commands(app: Any, screen: DashboardScreen) -> list[tuple[str, str, 
             "List the sandbox again (r in the sandbox pane)",
             screen.query_one(SandboxTree).action_reload,
         ),
+        (
+            "Choose a sandbox",
+            "Show a sandbox by id; nothing typed: the selected run's (c in the sandbox pane)",
+            tree.action_choose,
+        ),
+        ("New sandbox", "Make a sandbox and show it (+ in the sandbox pane)", tree.action_create),
         ("Help", "List every key (?)", app.action_help),
     ]
     if hasattr(app, "action_inbox"):

@@ -123,12 +123,14 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """One line of input, with a title; returns the text or None."""
+    """One line of input, with a title; returns the text, or None (cancelled, or nothing typed unless
+    ``allow_empty``: then nothing typed is ``""``)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+    def __init__(self, title: str, placeholder: str = "", value: str = "", *, allow_empty: bool = False) -> None:
         super().__init__()
+        self.allow_empty = allow_empty
         self.title_text = title
         self.placeholder = placeholder
         self.value = value
@@ -141,7 +143,7 @@ class PromptScreen(ModalScreen[str | None]):
     @on(Input.Submitted)
     def _on_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
-        self.dismiss(value or None)
+        self.dismiss(value if value or self.allow_empty else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,6 +1,9 @@
-"""The selected run's sandbox as a tree with sizes; directories are listed when first expanded.
+"""The selected run's sandbox (or one the person chose or made) as a tree with sizes; directories are listed when
+first expanded.
 
-The tree never fetches anything itself: it asks (``ListingWanted``) and is given listings (``fill``).
+The tree never fetches anything itself: it asks (``ListingWanted``) and is given listings (``fill``). Choosing
+(``c``) or making (``+``) a sandbox is asked of the app too (``ChooseWanted``, ``CreateWanted``); a chosen one
+stays shown, whatever run is selected, until the person goes back to the run's (``c`` with nothing typed).
 """
 
 from __future__ import annotations
@@ -48,6 +51,14 @@ class SandboxTree(Tree[Entry]):
 
     BINDINGS = [
         Binding("r", "reload", "Refresh", id="sandbox.refresh", tooltip="List the sandbox again"),
+        Binding(
+            "c",
+            "choose",
+            "Choose",
+            id="sandbox.choose",
+            tooltip="Show a sandbox by its id (nothing typed: the selected run's again)",
+        ),
+        Binding("plus", "create", "New", id="sandbox.new", tooltip="Make a new sandbox and show it"),
         Binding("j", "cursor_down", "Down", show=False, id="sandbox.down"),
         Binding("k", "cursor_up", "Up", show=False, id="sandbox.up"),
     ]
@@ -59,9 +70,17 @@ class SandboxTree(Tree[Entry]):
         sandbox_id: str
         path: str
 
+    class ChooseWanted(Message):
+        """The person wants to pick the sandbox shown (by id)."""
+
+    class CreateWanted(Message):
+        """The person wants a new sandbox."""
+
     def __init__(self, **kwargs) -> None:
         super().__init__(Text("no run selected", style="italic"), data=Entry(ROOT_PATH, True), **kwargs)
         self.sandbox_id: str | None = None
+        self.chosen = False
+        """True while a sandbox the person chose (or made) is shown instead of the selected run's."""
         self._shown = False
         self.show_root = True
         self.guide_depth = 3
@@ -78,10 +97,34 @@ class SandboxTree(Tree[Entry]):
             self.root.set_label(Text("this run has no sandbox", style="italic"))
             self.root.allow_expand = False
             return
-        self.root.set_label(Text.assemble(("sandbox ", "bold"), clean_line(sandbox_id, 40), f"  {ROOT_PATH}"))
+        self.root.set_label(self._root_label(f"  {ROOT_PATH}"))
         self.root.allow_expand = True
         self._request(self.root)
         self.root.expand()
+
+    def show_run_sandbox(self, sandbox_id: str | None) -> None:
+        """The selected run's sandbox, unless the person chose another one."""
+        if not self.chosen:
+            self.show_sandbox(sandbox_id)
+
+    def choose(self, sandbox_id: str | None, run_sandbox: str | None = None) -> None:
+        """Show ``sandbox_id`` whatever run is selected; None goes back to following the run (``run_sandbox``)."""
+        self.chosen = sandbox_id is not None
+        self.show_sandbox(sandbox_id if sandbox_id is not None else run_sandbox, force=True)
+
+    def action_choose(self) -> None:
+        self.post_message(self.ChooseWanted())
+
+    def action_create(self) -> None:
+        self.post_message(self.CreateWanted())
+
+    def _root_label(self, extra: str = "") -> Text:
+        label = Text.assemble(("sandbox ", "bold"), clean_line(self.sandbox_id or "", 40))
+        if extra:
+            label.append(extra, style="dim")
+        if self.chosen:
+            label.append("  chosen (c: back to the run's)", style="italic")
+        return label
 
     def action_reload(self) -> None:
         if self.sandbox_id is None:
@@ -138,9 +181,4 @@ class SandboxTree(Tree[Entry]):
                 node.add_leaf(label, data=Entry(child_path, False, item.size_bytes))
         if node is self.root:
             total = sum(f.size_bytes for f in entries if not f.is_dir)
-            label = Text.assemble(
-                ("sandbox ", "bold"),
-                clean_line(self.sandbox_id or "", 40),
-                (f"  {len(entries)} entries, {format_size(total)}", "dim"),
-            )
-            node.set_label(label)
+            node.set_label(self._root_label(f"  {len(entries)} entries, {format_size(total)}"))
