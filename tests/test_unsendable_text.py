@@ -6,7 +6,9 @@ can hold a lone surrogate such as ``"\\ud83d"``. Neither can be encoded for the 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ from duvo_tui.api import errors
 from duvo_tui.api.budget import RateBudget
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.sendable import check_body, unencodable_at
+from duvo_tui.service.drafts import Draft, DraftStore, QuestionDraft
+from duvo_tui.service.responder import Submission, idempotency_key_for, submit
 
 BAD_BYTES = b"caf\xff".decode("utf-8", "surrogateescape")  # "caf\udcff"
 LONE = "hi \ud83d there"  # half of an emoji's surrogate pair
@@ -162,3 +166,49 @@ def test_cli_runs_start_with_invalid_message_is_a_usage_error(cli, emulator):
     ]
     assert emulator.state.take_forced_failure() == 502
     assert emulator.state.runs == {}
+
+
+def test_a_draft_with_a_lone_surrogate_is_saved_and_read_back(tmp_path):
+    store = DraftStore(tmp_path)
+    draft = Draft(run_id="r1", request_id="q1", answers={"Which?": QuestionDraft(chosen=["A"], text=BAD_BYTES)})
+    store.save(draft)
+    assert "\\udcff" in store.path_for("q1").read_text(encoding="utf-8")
+    loaded = store.load("q1")
+    assert loaded is not None and loaded.answers["Which?"].text == BAD_BYTES
+    # Valid non-ASCII text stays readable in the file.
+    store.save(Draft(run_id="r1", request_id="q2", answers={"Which?": QuestionDraft(text="caf\u00e9")}))
+    assert "caf\u00e9" in store.path_for("q2").read_text(encoding="utf-8")
+
+
+def test_idempotency_key_of_an_unencodable_answer_is_stable_and_distinct():
+    salt = "8c4a6f7e-0b5d-4a8e-9c3f-2d1e0f9a8b7c"
+    key = idempotency_key_for(salt, None, {"Which?": BAD_BYTES})
+    assert key == idempotency_key_for(salt, None, {"Which?": BAD_BYTES})
+    assert key != idempotency_key_for(salt, None, {"Which?": "caf\udcfe"})
+    assert key != idempotency_key_for(salt, None, {"Which?": "caf"})
+
+
+async def test_submitting_an_unencodable_answer_fails_and_keeps_the_draft(emulator, tmp_path):
+    store = DraftStore(tmp_path)
+    async with DuvoClient(emulator.base_url, emulator.api_key, max_retries=0) as client:
+        run = await client.start_run(emulator.agents["questions"], message="go")
+        for _ in range(300):
+            detail = await client.get_run(run.id)
+            if detail.pending_human_request is not None:
+                break
+            await asyncio.sleep(0.03)
+        request = detail.pending_human_request
+        assert request is not None and request.questions, "the questions run never asked"
+        question = request.questions[0].question
+        store.save(Draft(run_id=run.id, request_id=request.id, answers={question: QuestionDraft(text=BAD_BYTES)}))
+        emulator.state.fail_next(1, status=502)
+        submission = Submission(run.id, request.id, answers={question: BAD_BYTES}, idempotency_key=str(uuid.uuid4()))
+
+        outcome = await submit(client.respond, submission, store)
+
+        assert outcome.kind == "failed" and not outcome.final
+        assert outcome.message == f"Not sent: answers (answer 1): {BYTE_NOTE}"
+        assert store.load(request.id) is not None  # what was typed is kept
+        assert emulator.state.take_forced_failure() == 502  # nothing reached the server
+        detail = await client.get_run(run.id)
+        assert detail.pending_human_request is not None and detail.pending_human_request.id == request.id

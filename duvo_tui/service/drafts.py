@@ -122,7 +122,12 @@ class DraftStore:
     def save(self, draft: Draft) -> None:
         """Write ``draft`` (atomically, 0600). Raises OSError when the disk refuses."""
         draft.updated_at = time.time()
-        atomic_write(self.path_for(draft.request_id), json.dumps(draft.to_json(), ensure_ascii=False), mode=0o600)
+        text = json.dumps(draft.to_json(), ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (pasted, or bytes that are not UTF-8): keep it as a JSON escape
+            text = json.dumps(draft.to_json())
+        atomic_write(self.path_for(draft.request_id), text, mode=0o600)
 
     def delete(self, request_id: str) -> None:
         """Forget the draft of ``request_id`` (after the server confirmed the answer)."""

@@ -52,7 +52,12 @@ class Outcome:
 def idempotency_key_for(salt: str, approved: bool | None, answers: Mapping[str, str] | None) -> str:
     """A key that is the same for the same answer (so retries, even after a restart, are one answer) and
     different for a changed answer. ``salt`` is the draft's own random key."""
-    payload = json.dumps({"approved": approved, "answers": dict(answers or {})}, sort_keys=True, ensure_ascii=False)
+    value = {"approved": approved, "answers": dict(answers or {})}
+    payload = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    try:
+        payload.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the client will refuse the answer, but the key must not fail
+        payload = json.dumps(value, sort_keys=True)
     try:
         namespace = uuid.UUID(salt)
     except ValueError:
