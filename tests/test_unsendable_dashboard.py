@@ -3,6 +3,7 @@ holds it, the draft stays in the box, and nothing reaches the server."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,8 +13,11 @@ from textual.pilot import Pilot
 
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
+from duvo_tui.emulator.scenarios import NOTES_QUESTION
+from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import make_app
+from tests.hitl_harness import FormHarness, wait_for_request
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
 
@@ -59,3 +63,39 @@ async def test_posting_unencodable_text_notifies_and_keeps_the_draft(emulator, t
         await pilot.pause(0.3)
         assert len(emulator.state.runs[run.id].messages) == sent_before
         assert app.is_running
+
+
+async def test_an_answer_with_a_lone_surrogate_is_refused_and_the_draft_kept(emulator):
+    """The answering form: typing goes to the draft on disk, sending says which answer holds the bad text."""
+    async with DuvoClient(emulator.base_url, emulator.api_key, max_retries=0) as client:
+        run = await client.start_run(emulator.agents["questions"], message="test")
+        request = await wait_for_request(client, run.id)
+        app = FormHarness(client.respond)
+        async with app.run_test(size=(100, 50)) as pilot:
+            app.form.show(request, agent="Invoice Approver")
+            await pilot.pause()
+            app.form.focus()
+            await pilot.pause()
+            await pilot.press("1", "2", "tab", *"keep")
+            box = app.focused
+            assert box is not None and box.value == "keep"
+            box.value = "keep \ud83d"  # a paste that carried half of a surrogate pair
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: app.outcomes, within=20)
+
+            assert app.outcomes[0].kind == "failed"
+            expected = (
+                "answers (answer 3): contains bytes that are not valid UTF-8 (a lone surrogate U+D83D at character 6)"
+            )
+            assert app.outcomes[0].message == f"Not sent: {expected}"
+            assert expected in app.form.status_text
+            draft = DraftStore().load(request.id)
+            assert draft is not None and draft.answers[NOTES_QUESTION].text == "keep \ud83d"
+            assert emulator.state.runs[run.id].requests[request.id].response is None  # nothing was sent
+
+            box.value = "keep"
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: len(app.outcomes) == 2, within=20)
+            assert app.outcomes[1].ok
+    assert json.loads(emulator.state.runs[run.id].requests[request.id].response)[NOTES_QUESTION] == "keep"
