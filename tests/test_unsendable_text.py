@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.sendable import check_body, unencodable_at
 from duvo_tui.service.drafts import Draft, DraftStore, QuestionDraft
 from duvo_tui.service.responder import Submission, idempotency_key_for, submit
+from tests.cli_support import new_sandbox
 
 BAD_BYTES = b"caf\xff".decode("utf-8", "surrogateescape")  # "caf\udcff"
 LONE = "hi \ud83d there"  # half of an emoji's surrogate pair
@@ -212,3 +214,21 @@ async def test_submitting_an_unencodable_answer_fails_and_keeps_the_draft(emulat
         assert emulator.state.take_forced_failure() == 502  # nothing reached the server
         detail = await client.get_run(run.id)
         assert detail.pending_human_request is not None and detail.pending_human_request.id == request.id
+
+
+def test_cli_upload_of_a_file_whose_name_is_not_utf8_fails_that_file_only(cli, emulator, tmp_path):
+    sandbox_id = new_sandbox(cli)
+    bad = os.path.join(os.fsencode(tmp_path), b"caf\xff.txt")
+    with open(bad, "wb") as handle:
+        handle.write(b"hello")
+    good = tmp_path / "good.txt"
+    good.write_text("ok")
+
+    code, out, err = cli("sandbox", "upload", sandbox_id, os.fsdecode(bad), str(good))
+
+    assert code == 1
+    assert "Uploaded" in out and "/workspace/good.txt" in out
+    assert "path: contains bytes that are not valid UTF-8 (the byte 0xFF at character 15)" in err
+    assert "Unexpected" not in err and "UnicodeEncodeError" not in err
+    root = emulator.state.sandboxes[sandbox_id].root
+    assert sorted(p.name for p in root.rglob("*") if p.is_file()) == ["good.txt"]

@@ -158,10 +158,12 @@ def run_upload(args: argparse.Namespace, profile: Profile) -> int:
             }
         )
     for file, message in failed:
-        print(f"duvo-tui: error: upload of {file} failed: {clean_line(message)}", file=sys.stderr)
+        print(f"duvo-tui: error: upload of {clean_line(str(file))} failed: {clean_line(message)}", file=sys.stderr)
     return 1 if failed else 0
 
 
 def _about_the_file(error: Any) -> bool:
     """True for a refusal that concerns one file (its path), not the sandbox or the key."""
+    if getattr(error, "field", None) == "path":  # InvalidInputError: a file name that is not valid UTF-8
+        return True
     return getattr(error, "status", None) in (400, 409, 413, 422)
