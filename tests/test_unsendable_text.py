@@ -232,3 +232,18 @@ def test_cli_upload_of_a_file_whose_name_is_not_utf8_fails_that_file_only(cli, e
     assert "Unexpected" not in err and "UnicodeEncodeError" not in err
     root = emulator.state.sandboxes[sandbox_id].root
     assert sorted(p.name for p in root.rglob("*") if p.is_file()) == ["good.txt"]
+
+
+def test_cli_respond_with_an_answer_that_is_not_utf8_is_a_usage_error(cli, emulator):
+    from tests.test_cli_answers import start_questions, wait_for_waiting
+
+    run_id = start_questions(cli, emulator)
+    request_id = wait_for_waiting(cli, run_id)["pending_human_request"]["id"]
+    code, out, err = cli(
+        "runs", "respond", run_id, "--answer", "1=EMEA", "--answer", "2=PDF", "--answer", "3=" + BAD_BYTES
+    )  # fmt: skip
+    assert code == 2
+    assert out == ""
+    assert err.endswith(f"duvo-tui: error: answers (answer 3): {BYTE_NOTE}\n")
+    record = emulator.state.runs[run_id].requests[request_id]
+    assert record.response is None and emulator.state.runs[run_id].pending is record  # nothing was sent
