@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -247,3 +249,16 @@ def test_cli_respond_with_an_answer_that_is_not_utf8_is_a_usage_error(cli, emula
     assert err.endswith(f"duvo-tui: error: answers (answer 3): {BYTE_NOTE}\n")
     record = emulator.state.runs[run_id].requests[request_id]
     assert record.response is None and emulator.state.runs[run_id].pending is record  # nothing was sent
+
+
+def test_the_console_script_given_raw_bytes_exits_2_with_one_line(emulator):
+    """The real argv path: the bytes reach Python as surrogateescape'd text, as from a shell's $'caf\\xff'."""
+    env = dict(os.environ, DUVO_API_KEY=emulator.api_key)
+    run_id = "7d0c3b2a-1e4f-4a6b-8c9d-0e1f2a3b4c5d"
+    argv = [sys.executable, "-m", "duvo_tui", "--base-url", emulator.base_url, "runs", "say", run_id, b"caf\xff"]
+    emulator.state.fail_next(1, status=502)
+    done = subprocess.run(argv, env=env, capture_output=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == b""
+    assert done.stderr == f"duvo-tui: error: message: {BYTE_NOTE}\n".encode()
+    assert emulator.state.take_forced_failure() == 502  # nothing reached the server
