@@ -262,3 +262,21 @@ def test_the_console_script_given_raw_bytes_exits_2_with_one_line(emulator):
     assert done.stdout == b""
     assert done.stderr == f"duvo-tui: error: message: {BYTE_NOTE}\n".encode()
     assert emulator.state.take_forced_failure() == 502  # nothing reached the server
+
+
+def test_watch_once_reports_a_file_whose_name_is_not_utf8_as_failed(cli, emulator, tmp_path):
+    """Before, the ledger could not record such a name and the file vanished from the summary."""
+    sandbox_id = new_sandbox(cli)
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"caf\xff.txt"), "wb") as handle:
+        handle.write(b"hello")
+    (folder / "good.txt").write_text("ok")
+
+    for _ in range(2):  # the second run reads back the ledger the first one wrote
+        code, out, err = cli("watch", str(folder), "--sandbox", sandbox_id, "--once")
+        assert code == 1
+        assert "1 failed" in out
+        assert "path: contains bytes that are not valid UTF-8 (the byte 0xFF at character 15)" in err
+    root = emulator.state.sandboxes[sandbox_id].root
+    assert sorted(p.name for p in root.rglob("*") if p.is_file()) == ["good.txt"]

@@ -45,6 +45,16 @@ class LedgerEntry:
         return self.size == size and self.mtime_ns == mtime_ns
 
 
+def _json_line(entry: LedgerEntry) -> str:
+    """One record as a JSON line; a file name that is not valid UTF-8 (a lone surrogate) as a JSON escape."""
+    line = json.dumps(asdict(entry), ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(asdict(entry), separators=(",", ":")) + "\n"
+    return line
+
+
 def hash_file(path: Path, chunk: int = HASH_CHUNK) -> str:
     """The sha256 of ``path``, read in chunks (never whole into memory). Raises OSError."""
     digest = hashlib.sha256()
@@ -116,7 +126,7 @@ class Ledger:
 
     def record(self, entry: LedgerEntry) -> None:
         """Append ``entry`` durably (fsync) and apply it."""
-        line = json.dumps(asdict(entry), ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = _json_line(entry)
         locations.ensure_private_dir(self.path.parent)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
@@ -149,6 +159,6 @@ class Ledger:
     def compact(self) -> None:
         """Rewrite the file with only the current records (atomically: old file or new, never half)."""
         current = [*self._done.values(), *self._sending.values()]
-        text = "".join(json.dumps(asdict(e), ensure_ascii=False, separators=(",", ":")) + "\n" for e in current)
+        text = "".join(_json_line(e) for e in current)
         locations.atomic_write(self.path, text)
         self._lines = len(current)
