@@ -233,3 +233,27 @@ async def test_an_unreadable_file_is_reported_failed_not_dropped(emu, tmp_path, 
     failed = [e for e in events if isinstance(e, ev.UploadFailed)]
     assert len(failed) == 1 and failed[0].final
     assert [e for e in events if isinstance(e, ev.WatchStatus)][-1].failed == 1
+
+
+async def test_an_unexpected_failure_on_one_file_is_reported_and_the_others_still_go(emu, tmp_path, monkeypatch):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (folder / name).write_text(name)
+    real = Ledger.mark_sending
+
+    def broken(self, entry):  # a bug in the bookkeeping of one file, played by raising where it is written
+        if entry.rel_path == "b.txt":
+            raise RuntimeError("bookkeeping broke")
+        return real(self, entry)
+
+    monkeypatch.setattr(Ledger, "mark_sending", broken)
+    events: list = []
+    async with DuvoClient(emu.base_url, emu.api_key) as client:
+        sandbox = (await client.create_sandbox()).sandbox_id
+        result = await make_watcher(client, folder, sandbox, events).sync()
+    assert result.sent == 2
+    assert result.failed == [("b.txt", "b.txt: unexpected RuntimeError: bookkeeping broke")]
+    failed = [e for e in events if isinstance(e, ev.UploadFailed)]
+    assert len(failed) == 1 and failed[0].final
+    assert sorted(server_files(emu, sandbox)) == ["/workspace/a.txt", "/workspace/c.txt"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import logging
 import os
 import posixpath
 import stat
@@ -26,6 +27,8 @@ from duvo_tui.api.errors import DuvoError
 from duvo_tui.service import events as ev
 from duvo_tui.service.ledger import Ledger, LedgerEntry, hash_file, ledger_path
 from duvo_tui.service.uploader import Uploader, UploadError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FolderWatcher", "SyncResult", "WatchSettings", "is_temporary", "skipped"]
 
@@ -231,6 +234,12 @@ class FolderWatcher:
             except asyncio.CancelledError:
                 self._set(rel, before)
                 raise
+            except Exception as error:  # a bug, not a refusal: the file is reported failed, never dropped unseen
+                log.exception("watch: %s failed unexpectedly", rel)
+                message = f"{rel}: unexpected {type(error).__name__}: {error}"
+                self.failures[rel] = message
+                self.emit(ev.UploadFailed(self.uploader.new_id(), str(self.folder / rel), message, final=True))
+                outcome = "failed"
             if outcome == "sent":
                 self.sent += 1
                 self.failures.pop(rel, None)
