@@ -194,7 +194,14 @@ async def test_state_survives_a_restart_of_the_service(tmp_path):
             try:
                 waiting = await service.start_run(emu.agents["approval"])
                 done = await service.start_run(emu.agents["quick"])
-                await wait_until(lambda: service.pending_requests() and service.run(done.id).status == "completed")
+                # Completed, and its last messages fetched too (they can come a poll after the status).
+                await wait_until(
+                    lambda: (
+                        service.pending_requests()
+                        and service.run(done.id).status == "completed"
+                        and service.run(done.id).message_total == len(emu.state.runs[done.id].messages)
+                    )
+                )
             finally:
                 await service.close()
             request_id = service.pending_requests()[0].id
