@@ -34,3 +34,23 @@ async def test_the_emulator_process_serves_drops_and_reports(tmp_path: Path) -> 
     finally:
         await emu.close()
     assert emu.process.returncode == 0
+
+
+async def test_answers_are_counted_where_the_emulator_records_them(tmp_path: Path) -> None:
+    from duvo_tui.api.client import DuvoClient
+
+    emu = await EmulatorProcess.start(tmp_path, fault_rate=0.0, latency_ms=0, speed=50.0, seed=1)
+    try:
+        async with DuvoClient(emu.base_url, emu.api_key) as client:
+            run = await client.start_run(emu.agents["approval"])
+            pending = None
+            for _ in range(200):
+                pending = (await client.get_run(run.id)).pending_human_request
+                if pending is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert pending is not None, "the approval run never asked"
+            await client.respond(run.id, pending.id, approved=True)
+        assert await emu.command("deliveries") == {"deliveries": {pending.id: 1}}
+    finally:
+        await emu.close()
