@@ -187,8 +187,8 @@ class RunCommands:
         from duvo_tui.ui.dialogs import PromptScreen
 
         tree = self._pane("#sandbox-tree")
-        current = (tree.sandbox_id or "") if tree.chosen else ""
-        prompt = PromptScreen("Show a sandbox (nothing: the selected run's)", "sandbox id", current, allow_empty=True)
+        shown = f"showing {clean_line(tree.sandbox_id, 60)}" if tree.chosen and tree.sandbox_id else "sandbox id"
+        prompt = PromptScreen("Show a sandbox (nothing typed: the selected run's)", shown, allow_empty=True)
         self.push_screen(prompt, self._sandbox_chosen)
 
     def _sandbox_chosen(self, sandbox_id: str | None) -> None:
