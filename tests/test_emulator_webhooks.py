@@ -114,16 +114,16 @@ async def test_5xx_answers_are_retried_with_backoff_under_the_same_event_id(rece
         async with client_for(emu) as client:
             run = await client.start_run(emu.agents["quick"], webhook_url=receiver.url)
             await wait_for(client, run.id, "completed")
-            def attempts() -> list:
+            def recorded() -> list:
                 return [r for r in emu.state.webhook_deliveries if r["type"] == "run_completed"]
 
             # Up to 5 s for the two retries; the emulator records an attempt once it has read the answer, which
             # can come after the receiver counted the delivery.
             for _ in range(250):
-                if len(receiver.deliveries) >= 3 and len(attempts()) >= 3:
+                if len(receiver.deliveries) >= 3 and len(recorded()) >= 3:
                     break
                 await asyncio.sleep(0.02)
-        attempts = attempts()
+        attempts = recorded()
     assert [a["status"] for a in attempts] == [503, 503, 204]
     assert len({headers["x-duvo-event-id"] for headers, _ in receiver.deliveries}) == 1
     assert all(verify(emu.state.options.webhook_secret, h, b) for h, b in receiver.deliveries)
