@@ -44,9 +44,10 @@ class FeedService:
         pass
 
 
-async def wait_until(pilot, condition, seconds: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds; fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
+async def wait_until(pilot, condition, within: float = 15.0) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.02)

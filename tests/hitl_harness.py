@@ -18,6 +18,7 @@ from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.responder import Outcome, Submission, submit
 from duvo_tui.service.service import ServiceSettings
 from duvo_tui.ui.hitl_form import HumanRequestForm
+from tests.feed_service import wait_until
 
 
 class FormHarness(App):
@@ -60,15 +61,6 @@ async def wait_for_request(client: Any, run_id: str, limit: float = 10.0) -> Hum
             return detail.pending_human_request
         await asyncio.sleep(0.02)
     raise AssertionError(f"run {run_id} never asked for a person")
-
-
-async def wait_until(pilot: Any, condition: Any, limit: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
 
 
 # The emulator runs scenarios 200x faster than real time, so the longest interval shrinks with it: with the

@@ -249,7 +249,6 @@ def test_bad_answers_are_usage_errors(answers, fragment):
     assert fragment in str(caught.value)
 
 
-
 @pytest.mark.parametrize(
     ("argv", "env", "fragment"),
     [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from duvo_tui.bench.idle import IdleService
 from duvo_tui.config import Profile
 from duvo_tui.text import clean
@@ -11,15 +9,9 @@ from duvo_tui.ui.app import make_app
 from duvo_tui.ui.clipboard import copy_text, curl_command, fallback_file
 from duvo_tui.ui.message_layout import message_plain_text
 from duvo_tui.ui.message_stream import MessageStream
+from tests.feed_service import wait_until
 
 KEY = "dv_live_secret_0123456789abcdef"
-
-
-async def wait_until(pilot, condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 def test_curl_command_never_holds_the_key_and_quotes_the_url():

@@ -3,19 +3,11 @@
 
 from __future__ import annotations
 
-import time
-
 from duvo_tui.bench.idle import IdleService
 from duvo_tui.config import Profile
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.message_stream import MessageStream
-
-
-async def wait_until(pilot, condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
+from tests.feed_service import wait_until
 
 
 async def open_stream(pilot, app, service):

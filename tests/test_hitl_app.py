@@ -60,7 +60,7 @@ async def test_inbox_lists_every_waiting_request_oldest_first_and_drafts_survive
         # long time: a service scheduling issue this test is not about).
         first = await start_run(service, emulator, "questions", "Report")
         second = await start_run(service, emulator, "approval", "Pay")
-        await wait_until(pilot, lambda: _waiting(service, first) and _waiting(service, second), limit=20)
+        await wait_until(pilot, lambda: _waiting(service, first) and _waiting(service, second), within=20)
         await pilot.press("N")
         await wait_until(pilot, lambda: isinstance(app.screen, InboxScreen))
         entries = app.screen.entries

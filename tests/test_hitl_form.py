@@ -151,7 +151,7 @@ async def test_submit_through_502s_and_a_429_is_delivered_once(emulator):
             emulator.state.inject_rate_limit(retry_after=0.5)
             emulator.state.fail_next(2, status=502)
             await pilot.press("a", "y")
-            await wait_until(pilot, lambda: app.outcomes, limit=20)
+            await wait_until(pilot, lambda: app.outcomes, within=20)
             assert app.outcomes[0].ok, app.outcomes[0]
             assert form.status_text.startswith("✓ Approved.")
             await _run_finished(pilot, emulator, run_id)
@@ -169,14 +169,14 @@ async def test_failure_keeps_the_answer_and_says_what_failed(emulator):
             form = await _open(pilot, app, request)
             emulator.state.fail_next(10, status=502)
             await pilot.press("1", "2", "tab", *"keep", "ctrl+s")
-            await wait_until(pilot, lambda: app.outcomes, limit=20)
+            await wait_until(pilot, lambda: app.outcomes, within=20)
             assert not app.outcomes[0].ok
             assert "Not sent: 502" in form.status_text and "press ctrl+s" in form.status_text
             draft = DraftStore().load(request.id)
             assert draft is not None and draft.answers[NOTES_QUESTION].text == "keep"
             emulator.state.clear_faults()
             await pilot.press("ctrl+s")
-            await wait_until(pilot, lambda: len(app.outcomes) == 2, limit=20)
+            await wait_until(pilot, lambda: len(app.outcomes) == 2, within=20)
             assert app.outcomes[1].ok
             assert DraftStore().load(request.id) is None  # cleared only now that the server confirmed
     sent = json.loads(_record(emulator, run_id, request.id).response)

@@ -26,6 +26,7 @@ from duvo_tui.api.models import HumanRequest, Message, Run
 from duvo_tui.emulator.state import HumanRequestRecord, RunRecord, SandboxRecord, iso
 from duvo_tui.service import events as ev
 from duvo_tui.ui.app import DuvoApp, make_app
+from tests.feed_service import wait_until
 
 SIZE = (220, 60)
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -215,14 +216,6 @@ def assert_no_escapes(app: DuvoApp) -> None:
     assert not UNSAFE.search(svg), repr(UNSAFE.search(svg).group(0))
     for line in screen_lines(app):
         assert not UNSAFE.search(line)
-
-
-async def wait_until(pilot: Any, condition: Callable[[], bool], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
 
 
 def open_dashboard(emu: Any) -> tuple[DuvoApp, EmulatorFeed]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,15 +21,9 @@ from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
 from duvo_tui.ui.header import DashboardHeader
 from duvo_tui.ui.panes import MessagesPane
 from duvo_tui.ui.profile_marks import header_color
+from tests.feed_service import wait_until
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.3)
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], Any], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the dashboard"
-        await pilot.pause(0.05)
 
 
 def waiting_run(emulator: Any) -> str:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 
 from duvo_tui.bench.idle import IdleService
 from duvo_tui.config import Config, Profile
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.run_list import RunList
 from duvo_tui.ui.session import last_profile, load_sessions, session_file
-
-
-async def wait_until(pilot, condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
+from tests.feed_service import wait_until
 
 
 async def test_selected_run_filter_and_pane_come_back():

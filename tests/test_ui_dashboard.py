@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from duvo_tui.ui.help_screen import HelpScreen
 from duvo_tui.ui.message_stream import MessageStream
 from duvo_tui.ui.run_list import RunList
 from duvo_tui.ui.sandbox_tree import SandboxTree
+from tests.feed_service import wait_until
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
 
@@ -41,15 +41,6 @@ async def dashboard(
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: app.service_started)
         yield app, pilot, service
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], Any], within: float = 10.0) -> None:
-    """Let the app run until ``condition()`` is true; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the dashboard")
-        await pilot.pause(0.05)
 
 
 def runs(app: DuvoApp) -> RunList:

@@ -4,12 +4,8 @@ holds it, the draft stays in the box, and nothing reaches the server."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
@@ -17,17 +13,10 @@ from duvo_tui.emulator.scenarios import NOTES_QUESTION
 from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import make_app
+from tests.feed_service import wait_until
 from tests.hitl_harness import FormHarness, wait_for_request
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], Any], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the dashboard")
-        await pilot.pause(0.05)
 
 
 @pytest.mark.parametrize(

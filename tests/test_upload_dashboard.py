@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile, WatchFolder
 from duvo_tui.emulator.testing import running_emulator
@@ -11,15 +9,9 @@ from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.sandbox_tree import SandboxTree
 from duvo_tui.ui.upload_status import UploadStatus
+from tests.feed_service import wait_until
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
-
-
-async def wait_until(pilot, condition, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the dashboard"
-        await pilot.pause(0.05)
 
 
 async def test_the_profiles_watched_folder_is_uploaded_while_the_dashboard_is_open(tmp_path):
