@@ -84,8 +84,11 @@ class Poller:
         team_id: str | None = None,
         concurrency: int = 3,
         clock: Callable[[], float] = time.monotonic,
+        max_held: int | None = None,
     ) -> None:
         self.client = client
+        self.max_held = max_held
+        """The most messages held across all runs (None: no bound); see :meth:`bound_held`."""
         self.store = store
         self.scheduler = scheduler
         self.emit = emit
@@ -372,6 +375,21 @@ class Poller:
             self.emit(ev.MessagesAppended(run_id, start, tuple(new), max(page.total, tracked.held)))
         backlog = bool(new) and tracked.held < page.total
         self.scheduler.messages_done(run_id, now, got=len(new), backlog=backlog)
+        if new:
+            self.bound_held()
+
+    def bound_held(self) -> list[str]:
+        """Drop the messages of the runs looked at least recently (never the focused run's) while more
+        than ``max_held`` are held; a dropped run is no longer followed, so it is not fetched again
+        until it is focused (and then paged in from the start). Returns the ids dropped."""
+        if self.max_held is None:
+            return []
+        dropped = self.store.drop_messages(self.max_held, keep=self.scheduler.focused)
+        for run_id in dropped:
+            self.scheduler.unfollow(run_id)
+        if dropped:
+            log.debug("dropped the messages of %d runs (bound %d)", len(dropped), self.max_held)
+        return dropped
 
     def apply_sweep(self, job: Job, page: TeamRunPage) -> None:
         """A team-listing page: discover new runs, and mark those that changed or wait for a person."""

@@ -146,6 +146,14 @@ class Scheduler:
             timer.messages_due = now
             timer.errors = 0
 
+    def unfollow(self, run_id: str) -> None:
+        """Stop fetching the messages of ``run_id`` (until it is focused or followed again)."""
+        timer = self.timers.get(run_id)
+        if timer is not None:
+            timer.follow = False
+            timer.backlog = False
+            timer.messages_due = None
+
     def poke(self, run_id: str, now: float, *, messages: bool = True) -> None:
         """Something happened that can change the run (a post, a stop, an answer, a webhook): look now."""
         timer = self.timers.get(run_id)

@@ -61,6 +61,9 @@ class ServiceSettings(SchedulerSettings):
     """The URL given to runs started here (default: ``http://HOST:PORT/webhooks`` of the listener)."""
     webhook_tolerance: float = 300.0
     """Webhooks whose timestamp is further from now than this are refused."""
+    max_held_messages: int | None = 100_000
+    """The most messages held in memory across all runs (None: no bound). Past it, the messages of the
+    runs looked at least recently are dropped (never the focused run's) and paged in again when focused."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -104,6 +107,7 @@ class DuvoService:
             team_id=self.team_id,
             concurrency=self.settings.concurrency,
             clock=clock,
+            max_held=self.settings.max_held_messages,
         )
         self.webhooks: Any = None
         self._subscribers: list[Subscriber] = []
@@ -233,6 +237,8 @@ class DuvoService:
         """Poll ``run_id`` first (status and messages about once a second); None to focus nothing."""
         if run_id is not None and run_id not in self.store:
             return
+        if run_id is not None:
+            self.store.touch(run_id)
         self.scheduler.focus(run_id, self.clock())
         self.poller.wake()
 
@@ -247,6 +253,8 @@ class DuvoService:
         if not added:
             tracked.run = merge_run(tracked.run, run)
         now = self.clock()
+        if origin == "started":
+            self.store.touch(run.id)
         # Runs started here are few and someone is interested: their messages are fetched too.
         self.scheduler.add_run(run.id, run.status, now, follow=origin == "started")
         self.scheduler.poke(run.id, now)

@@ -41,6 +41,8 @@ class TrackedRun:
     messages: list[Message] = field(default_factory=list)
     message_total: int = 0
     """The server's message count as last seen (may exceed ``len(messages)`` while paging in)."""
+    touched: int = 0
+    """When the run was last looked at (focused, or started here), as a :class:`RunStore` tick; 0: never."""
 
     @property
     def id(self) -> str:
@@ -112,6 +114,7 @@ class RunStore:
         self.path = path
         self._runs: dict[str, TrackedRun] = {}
         self.dirty = False
+        self._tick = 0
 
     # ------------------------------------------------------------------ reading
 
@@ -157,6 +160,40 @@ class RunStore:
 
     def mark_dirty(self) -> None:
         self.dirty = True
+
+    # ------------------------------------------------------------------ the messages held
+
+    def touch(self, run_id: str) -> None:
+        """``run_id`` was looked at: its messages are the last to be dropped."""
+        tracked = self._runs.get(run_id)
+        if tracked is not None:
+            self._tick += 1
+            tracked.touched = self._tick
+
+    def held_total(self) -> int:
+        """How many messages are held across all runs."""
+        return sum(t.held for t in self._runs.values())
+
+    def drop_messages(self, bound: int, keep: str | None = None) -> list[str]:
+        """Drop the messages of the runs looked at least recently until at most ``bound`` are held.
+
+        ``keep`` (the focused run) is never dropped, so it alone may hold more than ``bound``. A dropped
+        run keeps its message total and everything else; its messages are paged in again from the
+        start when it is looked at. Returns the ids of the runs dropped, least recently looked at first.
+        """
+        total = self.held_total()
+        if total <= bound:
+            return []
+        dropped: list[str] = []
+        candidates = sorted((t for t in self._runs.values() if t.held and t.id != keep), key=lambda t: t.touched)
+        for tracked in candidates:
+            if total <= bound:
+                break
+            total -= tracked.held
+            tracked.message_total = max(tracked.message_total, tracked.held)
+            tracked.messages = []
+            dropped.append(tracked.id)
+        return dropped
 
     # ------------------------------------------------------------------ persistence
 
