@@ -137,3 +137,44 @@ def _complete(service: DuvoService, run_id: str) -> bool:
         and tracked.message_total > 0
         and tracked.held == tracked.message_total
     )
+
+
+async def test_the_dashboard_shows_a_dropped_run_whole_when_it_is_selected_again(tmp_path) -> None:
+    """After its messages were dropped, selecting the run again shows every message once, in order."""
+    from duvo_tui.config import Profile
+    from duvo_tui.ui.app import make_app
+    from duvo_tui.ui.message_stream import MessageStream, message_plain_text
+    from tests.feed_service import wait_until as settle
+
+    with running_emulator(speed=400, chatty_messages=CHATTY) as emu:
+        client = DuvoClient(emu.base_url, emu.api_key)
+        settings = ServiceSettings(
+            focus_interval=0.2,
+            focus_status_interval=0.2,
+            active_interval=0.3,
+            waiting_interval=0.5,
+            max_interval=1.0,
+            max_held_messages=BOUND,
+        )
+        service = DuvoService(client, settings, state_dir=tmp_path / "state")
+        profile = Profile(name="test", base_url=emu.base_url, api_key=emu.api_key)
+        app = make_app(service, profile, on_close=client.aclose)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot, lambda: app.service_started)
+            stream = app.query_one(MessageStream)
+            runs = [await service.start_run(emu.agents["chatty"], message="go") for _ in range(3)]
+            for run in runs:
+                app.select_run(run.id)
+                await settle(pilot, lambda r=run: _complete(service, r.id), within=20)
+            first = runs[0].id
+            assert service.run(first).held == 0
+
+            app.select_run(first)
+            await settle(pilot, lambda: _complete(service, first), within=20)
+            await settle(pilot, lambda: stream.message_count == service.run(first).held)
+            server: list[Message] = []
+            while len(server) < service.run(first).message_total:
+                page = await client.list_messages(first, limit=50, offset=len(server))
+                server.extend(page.messages)
+            assert stream.run_id == first
+            assert stream.transcript() == "\n\n".join(message_plain_text(m) for m in server) + "\n"
