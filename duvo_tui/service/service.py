@@ -61,9 +61,11 @@ class ServiceSettings(SchedulerSettings):
     """The URL given to runs started here (default: ``http://HOST:PORT/webhooks`` of the listener)."""
     webhook_tolerance: float = 300.0
     """Webhooks whose timestamp is further from now than this are refused."""
-    max_held_messages: int | None = 100_000
+    max_held_messages: int | None = 25_000
     """The most messages held in memory across all runs (None: no bound). Past it, the messages of the
-    runs looked at least recently are dropped (never the focused run's) and paged in again when focused."""
+    runs looked at least recently are dropped (never the focused run's) and paged in again when focused.
+    25,000 is six times what the 20-minute soak held (151 runs) and, at the ~6 KB a message of the
+    emulator's ``chatty`` scenario costs (large tool arguments), about 160 MB at worst."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
