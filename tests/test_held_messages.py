@@ -8,7 +8,7 @@ from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service import DuvoService, ServiceSettings
 from duvo_tui.service.poller import MESSAGE_PAGE
 from duvo_tui.service.store import RunStore
-from tests.test_service import wait_until
+from tests.test_service import fast_settings, wait_until
 
 BOUND = 300
 CHATTY = 140  # messages per chatty run: one run fits under the bound, three do not
@@ -67,16 +67,7 @@ async def _server_ids(client: DuvoClient, run_id: str) -> list[str]:
 async def test_held_messages_stay_bounded_and_a_dropped_run_pages_in_again() -> None:
     with running_emulator(speed=400, chatty_messages=CHATTY) as emu:
         client = DuvoClient(emu.base_url, emu.api_key, max_retries=1, backoff_base=0.05)
-        settings = ServiceSettings(
-            focus_interval=0.2,
-            focus_status_interval=0.3,
-            active_interval=0.2,
-            waiting_interval=0.5,
-            max_interval=1.0,
-            sweep_interval=0.3,
-            waiting_sweep_interval=0.5,
-            max_held_messages=BOUND,
-        )
+        settings = fast_settings(max_held_messages=BOUND)
         service = DuvoService(client, settings=settings, state_dir=None)
         poller = service.poller
         settled: list[int] = []
