@@ -21,7 +21,7 @@ from duvo_tui.demo import seed_demo_runs  # noqa: E402
 from duvo_tui.emulator.testing import running_emulator  # noqa: E402
 from duvo_tui.service.service import DuvoService, ServiceSettings  # noqa: E402
 from duvo_tui.ui.app import make_app  # noqa: E402
-from duvo_tui.ui.run_list import RunList  # noqa: E402
+from duvo_tui.ui.runs.run_list import RunList  # noqa: E402
 
 OUT = ROOT / "screenshots"
 SHOTS = [

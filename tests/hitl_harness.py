@@ -17,7 +17,7 @@ from duvo_tui.api.models import HumanRequest
 from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.responder import Outcome, Submission, submit
 from duvo_tui.service.service import ServiceSettings
-from duvo_tui.ui.hitl_form import HumanRequestForm
+from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
 from tests.feed_service import wait_until
 
 

@@ -17,7 +17,7 @@ import pytest
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.ui.dialogs import StartRunScreen
-from duvo_tui.ui.sandbox_tree import SandboxTree
+from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
 from tests.test_ui_dashboard import dashboard, wait_until
 
 

@@ -6,9 +6,9 @@ from duvo_tui.bench.idle import IdleService
 from duvo_tui.config import Profile
 from duvo_tui.text import clean
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.clipboard import copy_text, curl_command, fallback_file
-from duvo_tui.ui.message_layout import message_plain_text
-from duvo_tui.ui.message_stream import MessageStream
+from duvo_tui.ui.chrome.clipboard import copy_text, curl_command, fallback_file
+from duvo_tui.ui.stream.message_layout import message_plain_text
+from duvo_tui.ui.stream.message_stream import MessageStream
 from tests.feed_service import wait_until
 
 KEY = "dv_live_secret_0123456789abcdef"

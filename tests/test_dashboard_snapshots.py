@@ -17,9 +17,9 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
 from duvo_tui.service.service import DuvoService
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.header import BudgetPicture, DashboardHeader
-from duvo_tui.ui.message_stream import MessageStream
-from duvo_tui.ui.run_list import RunList
+from duvo_tui.ui.chrome.header import BudgetPicture, DashboardHeader
+from duvo_tui.ui.runs.run_list import RunList
+from duvo_tui.ui.stream.message_stream import MessageStream
 from tests.test_ui_dashboard import FAST
 
 PLAN = (("quick", "Is the billing API up?"), ("quick", "Is search up?"), ("approval", "Pay the October invoices"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from duvo_tui.bench.idle import IdleService
 from duvo_tui.config import Profile
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.message_stream import MessageStream
+from duvo_tui.ui.stream.message_stream import MessageStream
 from tests.feed_service import wait_until
 
 

@@ -7,7 +7,7 @@ from duvo_tui.bench.stream import synthetic_messages
 from duvo_tui.config import Profile
 from duvo_tui.service import events as ev
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.message_stream import MessageStream
+from duvo_tui.ui.stream.message_stream import MessageStream
 from tests.feed_service import wait_until
 
 

@@ -134,7 +134,7 @@ async def test_the_dashboard_shows_a_dropped_run_whole_when_it_is_selected_again
     """After its messages were dropped, selecting the run again shows every message once, in order."""
     from duvo_tui.config import Profile
     from duvo_tui.ui.app import make_app
-    from duvo_tui.ui.message_stream import MessageStream, message_plain_text
+    from duvo_tui.ui.stream.message_stream import MessageStream, message_plain_text
     from tests.feed_service import wait_until as settle
 
     with running_emulator(speed=400, chatty_messages=CHATTY) as emu:

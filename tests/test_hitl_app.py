@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 from duvo_tui.emulator.scenarios import FORMAT_QUESTION, NOTES_QUESTION, REGION_QUESTION
-from duvo_tui.ui.hitl_choices import QuestionBlock
-from duvo_tui.ui.hitl_form import HumanRequestForm
-from duvo_tui.ui.inbox import InboxScreen
+from duvo_tui.ui.hitl.hitl_choices import QuestionBlock
+from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
+from duvo_tui.ui.hitl.inbox import InboxScreen
 from tests.hitl_harness import dashboard, start_run, type_text, wait_until
 
 

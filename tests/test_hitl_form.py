@@ -10,8 +10,8 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.models import HumanRequest, Question, QuestionOption
 from duvo_tui.emulator.scenarios import FORMAT_QUESTION, NOTES_QUESTION, REGION_QUESTION
 from duvo_tui.service.drafts import DraftStore
-from duvo_tui.ui.hitl_choices import ChoiceList
-from duvo_tui.ui.hitl_form import HumanRequestForm
+from duvo_tui.ui.hitl.hitl_choices import ChoiceList
+from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
 from tests.hitl_harness import FormHarness, wait_for_request, wait_until
 
 SIZE = (100, 50)
@@ -300,7 +300,7 @@ async def test_keys_without_a_request_do_nothing():
 
 def test_markdown_question_labels_are_kept_literal():
     from duvo_tui.service.drafts import QuestionDraft
-    from duvo_tui.ui.hitl_choices import answer_for
+    from duvo_tui.ui.hitl.hitl_choices import answer_for
 
     question = Question("Pick", options=(QuestionOption("[b]A[/b]"), QuestionOption("B")), multi_select=True)
     assert answer_for(question, QuestionDraft(chosen=["B", "[b]A[/b]"], text="C")) == "[b]A[/b], B, C"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from duvo_tui.ui.notify import Notifier, NotifySettings, desktop_sequence, detect_desktop_protocol
+from duvo_tui.ui.chrome.notify import Notifier, NotifySettings, desktop_sequence, detect_desktop_protocol
 
 
 class FakeApp:

@@ -26,7 +26,7 @@ from duvo_tui.api.models import (
     ToolCall,
 )
 from duvo_tui.text import clean, clean_line
-from duvo_tui.ui.message_layout import Layout, LineStyles, message_lines, message_plain_text, wrapped_height
+from duvo_tui.ui.stream.message_layout import Layout, LineStyles, message_lines, message_plain_text, wrapped_height
 
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 UNSAFE_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -193,7 +193,7 @@ def test_human_requests_with_odd_values_parse_and_show_safely(run, request):
     detail = RunDetail.from_json({"run": run, "pending_human_request": request})
     pending = detail.pending_human_request
     assert pending is not None and pending.run_id == detail.run.id
-    from duvo_tui.ui.human_request_view import request_text
+    from duvo_tui.ui.hitl.human_request_view import request_text
 
     assert_safe(request_text(pending).plain)
 

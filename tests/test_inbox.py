@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from duvo_tui.api.models import HumanRequest
-from duvo_tui.ui.inbox import InboxScreen, entry_text, format_age, inbox_entries, next_waiting
+from duvo_tui.ui.hitl.inbox import InboxScreen, entry_text, format_age, inbox_entries, next_waiting
 
 NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from duvo_tui.config import Profile
 from duvo_tui.ui.app import make_app
+from duvo_tui.ui.chrome.help_screen import HelpScreen
+from duvo_tui.ui.chrome.keymap import all_bindings, keymap_problems
 from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
-from duvo_tui.ui.help_screen import HelpScreen
-from duvo_tui.ui.keymap import all_bindings, keymap_problems
 from tests.feed_service import FeedService, wait_until
 
 

@@ -17,10 +17,10 @@ from duvo_tui.readonly import ReadOnlyError, guard_client
 from duvo_tui.service.responder import Submission, submit
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import DuvoApp, make_app
+from duvo_tui.ui.chrome.header import DashboardHeader
+from duvo_tui.ui.chrome.profile_marks import header_color
 from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
-from duvo_tui.ui.header import DashboardHeader
 from duvo_tui.ui.panes import MessagesPane
-from duvo_tui.ui.profile_marks import header_color
 from tests.feed_service import wait_until
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.3)

@@ -4,7 +4,7 @@ one stays while other runs are selected, and uploads go to it."""
 from __future__ import annotations
 
 from duvo_tui.api.client import DuvoClient
-from duvo_tui.ui.sandbox_tree import SandboxTree
+from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
 from tests.test_ui_dashboard import dashboard, demo_profile, runs, wait_until
 
 

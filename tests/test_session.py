@@ -7,7 +7,7 @@ import json
 from duvo_tui.bench.idle import IdleService
 from duvo_tui.config import Config, Profile
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.run_list import RunList
+from duvo_tui.ui.runs.run_list import RunList
 from duvo_tui.ui.session import last_profile, load_sessions, session_file
 from tests.feed_service import wait_until
 

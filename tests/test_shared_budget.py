@@ -161,7 +161,7 @@ async def test_the_header_shows_how_many_processes_share_the_budget():
     from duvo_tui.config import Profile
     from duvo_tui.service import events as ev
     from duvo_tui.ui.app import make_app
-    from duvo_tui.ui.header import DashboardHeader
+    from duvo_tui.ui.chrome.header import DashboardHeader
 
     service = IdleService(2, 10.0)
     app = make_app(service, Profile(name="t"))

@@ -13,7 +13,7 @@ from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service import events as ev
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.stream_health import STALE_AFTER, StreamHealth
+from duvo_tui.ui.stream.stream_health import STALE_AFTER, StreamHealth
 from tests.feed_service import FeedService, wait_until
 
 
@@ -133,7 +133,7 @@ async def test_streaming_messages_costs_no_layout_pass(monkeypatch):
     from textual.widget import Widget
 
     from duvo_tui.bench.idle import IdleService
-    from duvo_tui.ui.message_stream import MessageStream
+    from duvo_tui.ui.stream.message_stream import MessageStream
 
     service = IdleService(5, 100.0)
     app = make_app(service, Profile(name="t"))

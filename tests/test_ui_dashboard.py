@@ -14,11 +14,11 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import DuvoApp, make_app
+from duvo_tui.ui.chrome.help_screen import HelpScreen
 from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
-from duvo_tui.ui.help_screen import HelpScreen
-from duvo_tui.ui.message_stream import MessageStream
-from duvo_tui.ui.run_list import RunList
-from duvo_tui.ui.sandbox_tree import SandboxTree
+from duvo_tui.ui.runs.run_list import RunList
+from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
+from duvo_tui.ui.stream.message_stream import MessageStream
 from tests.feed_service import wait_until
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)

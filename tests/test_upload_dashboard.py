@@ -7,8 +7,8 @@ from duvo_tui.config import Profile, WatchFolder
 from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.sandbox_tree import SandboxTree
-from duvo_tui.ui.upload_status import UploadStatus
+from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
+from duvo_tui.ui.sandbox.upload_status import UploadStatus
 from tests.feed_service import wait_until
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)

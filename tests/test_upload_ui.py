@@ -14,8 +14,8 @@ from duvo_tui.config import WatchFolder
 from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service.uploads import Uploads
 from duvo_tui.ui.bridge import ServiceEvent
-from duvo_tui.ui.sandbox_tree import SandboxTree
-from duvo_tui.ui.upload_status import UploadRow, UploadStatus
+from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
+from duvo_tui.ui.sandbox.upload_status import UploadRow, UploadStatus
 
 
 class Host(App):

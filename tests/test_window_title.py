@@ -6,7 +6,7 @@ from duvo_tui.api.models import HumanRequest
 from duvo_tui.config import Profile
 from duvo_tui.service import events as ev
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.window_title import set_window_title, window_title
+from duvo_tui.ui.chrome.window_title import set_window_title, window_title
 from tests.feed_service import FeedService, wait_until
 
 

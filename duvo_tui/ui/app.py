@@ -23,20 +23,20 @@ from duvo_tui.text import clean_line
 from duvo_tui.ui.app_commands import RunCommands
 from duvo_tui.ui.app_events import ServiceEvents
 from duvo_tui.ui.bridge import ServiceEvent
+from duvo_tui.ui.chrome.header import DashboardHeader
+from duvo_tui.ui.chrome.profile_marks import apply_profile_marks
+from duvo_tui.ui.chrome.window_title import set_window_title
 from duvo_tui.ui.dashboard_screen import DashboardScreen
-from duvo_tui.ui.header import DashboardHeader
-from duvo_tui.ui.profile_marks import apply_profile_marks
-from duvo_tui.ui.run_format import RunRow, agent_label
-from duvo_tui.ui.window_title import set_window_title
+from duvo_tui.ui.runs.run_format import RunRow, agent_label
 
 if TYPE_CHECKING:
     from textual.widget import Widget
 
     from duvo_tui.api.models import HumanRequest, Message, Run
     from duvo_tui.service import events as ev
-    from duvo_tui.ui.hitl_desk import HitlDesk
-    from duvo_tui.ui.message_stream import MessageStream
-    from duvo_tui.ui.run_list import RunList
+    from duvo_tui.ui.hitl.hitl_desk import HitlDesk
+    from duvo_tui.ui.runs.run_list import RunList
+    from duvo_tui.ui.stream.message_stream import MessageStream
 
 __all__ = ["DuvoApp", "make_app"]
 
@@ -145,7 +145,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
     def hitl(self) -> HitlDesk:
         """Answering human requests: the form, submissions, the inbox, notifications."""
         if self._hitl is None:
-            from duvo_tui.ui.hitl_desk import HitlDesk
+            from duvo_tui.ui.hitl.hitl_desk import HitlDesk
 
             self._hitl = HitlDesk(self)
         return self._hitl
@@ -154,7 +154,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
     def keymap_problems(self) -> list[str]:
         """What is wrong with the [keys] remapping (checked once, when first asked)."""
         if self._keymap_problems is None:
-            from duvo_tui.ui.keymap import keymap_problems
+            from duvo_tui.ui.chrome.keymap import keymap_problems
 
             self._keymap_problems = keymap_problems(self.keymap_wanted) if self.keymap_wanted else []
         return self._keymap_problems
@@ -257,7 +257,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
 
         restore_session(self)
         try:
-            from duvo_tui.ui.upload_status import attach_uploads
+            from duvo_tui.ui.sandbox.upload_status import attach_uploads
 
             await attach_uploads(self)  # the upload widget and the profile's watched folders
         except Exception as error:
@@ -341,10 +341,10 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         self._pane("#messages-pane").update_status()
         self._show_sandbox(row.run if row else None)
         self._show_request()
-        from duvo_tui.ui.stream_health import update_stream_health
+        from duvo_tui.ui.stream.stream_health import update_stream_health
 
         update_stream_health(self)
-        from duvo_tui.ui.stream_filter import reset_filter
+        from duvo_tui.ui.stream.stream_filter import reset_filter
 
         reset_filter(self)
 
@@ -373,7 +373,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
     # --- command palette -----------------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        from duvo_tui.ui.commands import palette_commands
+        from duvo_tui.ui.chrome.commands import palette_commands
 
         yield from super().get_system_commands(screen)
         if isinstance(screen, DashboardScreen) and screen.populated:

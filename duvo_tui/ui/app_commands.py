@@ -12,13 +12,13 @@ from rich.text import Text
 from textual import work
 
 from duvo_tui.text import clean_line
-from duvo_tui.ui.run_format import short_id
+from duvo_tui.ui.runs.run_format import short_id
 
 if TYPE_CHECKING:
     from duvo_tui.ui.dialogs import StartRunRequest
-    from duvo_tui.ui.hitl_form import HumanRequestForm
+    from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
     from duvo_tui.ui.panes import MessagesPane
-    from duvo_tui.ui.sandbox_tree import SandboxTree
+    from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
 
 __all__ = ["RunCommands"]
 
@@ -35,8 +35,8 @@ class RunCommands:
         return False
 
     def action_help(self) -> None:
-        from duvo_tui.ui.commands import help_sections
-        from duvo_tui.ui.help_screen import HelpScreen
+        from duvo_tui.ui.chrome.commands import help_sections
+        from duvo_tui.ui.chrome.help_screen import HelpScreen
 
         self.push_screen(HelpScreen(help_sections(self)))
 
@@ -219,7 +219,7 @@ class RunCommands:
         expires = f", expires {sandbox.expires_at:%Y-%m-%d %H:%M} UTC" if sandbox.expires_at else ""
         self.say(f"New sandbox {clean_line(sandbox.sandbox_id, 60)}{expires}: uploads go there now")
 
-    # --- answering human requests (the logic lives in ui/hitl_desk.py) --------------------------------
+    # --- answering human requests (the logic lives in ui/hitl/hitl_desk.py) --------------------------------
 
     def on_human_request_form_submit(self, event: HumanRequestForm.Submit) -> None:
         self.hitl.submit(event)
@@ -228,14 +228,14 @@ class RunCommands:
         self.hitl.open_inbox()
 
     def action_filter_messages(self) -> None:
-        from duvo_tui.ui.stream_filter import toggle_filter
+        from duvo_tui.ui.stream.stream_filter import toggle_filter
 
         toggle_filter(self, self._stream())
 
-    # --- copying (OSC 52 and a fallback file: ui/clipboard.py) ---------------------------------------
+    # --- copying (OSC 52 and a fallback file: ui/chrome/clipboard.py) ---------------------------------------
 
     def action_copy_page(self) -> None:
-        from duvo_tui.ui.clipboard import copy_text, visible_text
+        from duvo_tui.ui.chrome.clipboard import copy_text, visible_text
 
         copy_text(self, visible_text(self._stream()), "the visible messages")
 
@@ -243,7 +243,7 @@ class RunCommands:
         if self._selected is None:
             self.say("Select a run first", severity="warning")
             return
-        from duvo_tui.ui.clipboard import copy_text
+        from duvo_tui.ui.chrome.clipboard import copy_text
 
         copy_text(self, self._selected, "the run id")
 
@@ -251,6 +251,6 @@ class RunCommands:
         if self._selected is None:
             self.say("Select a run first", severity="warning")
             return
-        from duvo_tui.ui.clipboard import copy_text, curl_command
+        from duvo_tui.ui.chrome.clipboard import copy_text, curl_command
 
         copy_text(self, curl_command(str(getattr(self.profile, "base_url", "")), self._selected), "a curl command")

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from duvo_tui.text import clean_line
 from duvo_tui.ui.bridge import ServiceEvent
-from duvo_tui.ui.header import BudgetPicture
-from duvo_tui.ui.run_format import short_id
-from duvo_tui.ui.window_title import set_window_title
+from duvo_tui.ui.chrome.header import BudgetPicture
+from duvo_tui.ui.chrome.window_title import set_window_title
+from duvo_tui.ui.runs.run_format import short_id
 
 if TYPE_CHECKING:
     from duvo_tui.service import events as ev
@@ -29,7 +29,7 @@ class ServiceEvents:
         if handler is not None:
             handler(event)
         self._forward(event)
-        from duvo_tui.ui.stream_health import update_stream_health
+        from duvo_tui.ui.stream.stream_health import update_stream_health
 
         update_stream_health(self, event)
 
@@ -69,7 +69,7 @@ class ServiceEvents:
                 if event.run_id == self._selected:
                     self._title_messages_pane()
         if event.run_id == self._selected:
-            from duvo_tui.ui.stream_filter import append_to_stream
+            from duvo_tui.ui.stream.stream_filter import append_to_stream
 
             append_to_stream(self, self._stream(), event)
 

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
-from duvo_tui.ui.header import DashboardHeader
-from duvo_tui.ui.key_hints import KeyHints
+from duvo_tui.ui.chrome.header import DashboardHeader
+from duvo_tui.ui.chrome.key_hints import KeyHints
 from duvo_tui.ui.panes import PANE_IDS, HumanRequestPane, MessagesPane, Pane, RunsPane, SandboxPane
 
 __all__ = ["NARROW_HEIGHT", "NARROW_WIDTH", "DashboardScreen"]

@@ -28,8 +28,8 @@ from textual.widget import Widget
 if TYPE_CHECKING:
     from textual.widgets import Input
 
-    from duvo_tui.ui.message_stream import MessageStream
-    from duvo_tui.ui.run_list import RunList
+    from duvo_tui.ui.runs.run_list import RunList
+    from duvo_tui.ui.stream.message_stream import MessageStream
 
 __all__ = ["PANE_IDS", "HumanRequestPane", "MessagesPane", "Pane", "RunsPane", "SandboxPane"]
 
@@ -72,7 +72,7 @@ class RunsPane(Pane, Vertical):
     def compose_content(self) -> ComposeResult:
         from textual.widgets import Input
 
-        from duvo_tui.ui.run_list import RunList
+        from duvo_tui.ui.runs.run_list import RunList
 
         yield Input(placeholder="filter runs (esc clears)", id="run-filter", compact=True, classes="-hidden")
         yield RunList(clock=self.clock, id="run-list")
@@ -167,7 +167,7 @@ class MessagesPane(Pane, Vertical):
     def compose_content(self) -> ComposeResult:
         from textual.widgets import Input
 
-        from duvo_tui.ui.message_stream import MessageStream
+        from duvo_tui.ui.stream.message_stream import MessageStream
 
         yield MessageStream(id="message-stream")
         yield Input(
@@ -260,7 +260,7 @@ class SandboxPane(Pane, Vertical):
         self.border_title = "3 Sandbox"
 
     def compose_content(self) -> ComposeResult:
-        from duvo_tui.ui.sandbox_tree import SandboxTree
+        from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
 
         yield SandboxTree(id="sandbox-tree")
         yield Vertical(id="upload-status")
@@ -274,8 +274,9 @@ class HumanRequestPane(Pane, VerticalScroll, can_focus=True):
         self.border_title = "4 Human request"
 
     def compose_content(self) -> ComposeResult:
-        from duvo_tui.ui.human_request_view import HumanRequestView
+        from duvo_tui.ui.hitl.human_request_view import HumanRequestView
 
         with Vertical(id="human-request"):
             yield HumanRequestView(id="human-request-view")
-            # The answering form (ui/hitl_form.py) is mounted here when a request is first shown (ui/hitl_desk.py).
+            # The answering form (ui/hitl/hitl_form.py) is mounted here when a request is first shown
+            # (ui/hitl/hitl_desk.py).

@@ -79,7 +79,7 @@ def _profile_name(app: Any) -> str:
 
 def capture(app: Any) -> ProfileSession:
     """Where ``app`` (the dashboard) is now."""
-    from duvo_tui.ui.run_list import RunList
+    from duvo_tui.ui.runs.run_list import RunList
 
     screen = app.screen_dashboard
     return ProfileSession(
@@ -109,7 +109,7 @@ def save(app: Any, path: Path | None = None) -> None:
 
 def restore(app: Any, path: Path | None = None) -> ProfileSession | None:
     """Put ``app`` back where its profile was left (filter, selected run, pane); None when nothing was kept."""
-    from duvo_tui.ui.run_list import RunList
+    from duvo_tui.ui.runs.run_list import RunList
 
     _, sessions = load_sessions(path)
     session = sessions.get(_profile_name(app))

@@ -45,9 +45,9 @@ def _split(keys: str) -> tuple[str, ...]:
 def _ui_classes() -> Iterable[type]:
     import duvo_tui.ui as package
 
-    for info in pkgutil.iter_modules(package.__path__):
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
         try:
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            module = importlib.import_module(info.name)
         except Exception:  # a module that cannot be imported has no bindings to offer
             log.debug("keymap: cannot import %s", info.name, exc_info=True)
             continue

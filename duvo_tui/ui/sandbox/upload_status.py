@@ -23,7 +23,7 @@ from textual.widgets import Input, ProgressBar, Static
 from duvo_tui.service import events as ev
 from duvo_tui.text import clean_line
 from duvo_tui.ui.bridge import ServiceEvent
-from duvo_tui.ui.sandbox_tree import ROOT_PATH, SandboxTree, format_size
+from duvo_tui.ui.sandbox.sandbox_tree import ROOT_PATH, SandboxTree, format_size
 
 __all__ = ["UploadRow", "UploadStatus", "attach_uploads"]
 

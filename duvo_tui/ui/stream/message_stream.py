@@ -25,7 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from duvo_tui.api.models import Message
-from duvo_tui.ui.message_layout import (
+from duvo_tui.ui.stream.message_layout import (
     Layout,
     LineStyles,
     is_collapsible,
@@ -334,7 +334,7 @@ class MessageStream(ScrollView, can_focus=True):
         if message is None:
             self.notify("No message selected", severity="warning", timeout=2)
             return
-        from duvo_tui.ui.clipboard import copy_text
+        from duvo_tui.ui.chrome.clipboard import copy_text
 
         copy_text(self.app, message_plain_text(message), "the message")
 

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from duvo_tui.ui.run_format import STATUS_RANK, RunRow, format_age, status_look
+from duvo_tui.ui.runs.run_format import STATUS_RANK, RunRow, format_age, status_look
 
 __all__ = ["SORT_ORDERS", "RunList"]
 

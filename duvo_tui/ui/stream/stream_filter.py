@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from duvo_tui.api.models import Message
-from duvo_tui.ui.message_layout import message_plain_text
+from duvo_tui.ui.stream.message_layout import message_plain_text
 
 __all__ = ["StreamFilter", "append_to_stream", "reset_filter", "toggle_filter"]
 

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.responder import Outcome, Submission, submit
-from duvo_tui.ui.notify import Notifier
+from duvo_tui.ui.chrome.notify import Notifier
 
 if TYPE_CHECKING:
     from duvo_tui.api.models import HumanRequest
-    from duvo_tui.ui.hitl_form import HumanRequestForm
-    from duvo_tui.ui.run_list import RunList
+    from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
+    from duvo_tui.ui.runs.run_list import RunList
 
 __all__ = ["HitlDesk"]
 
@@ -31,7 +31,7 @@ class HitlDesk:
         forms = list(self.app.screen_dashboard.query("#hitl-form"))
         if forms or not create:
             return forms[0] if forms else None  # type: ignore[return-value]
-        from duvo_tui.ui.hitl_form import HumanRequestForm
+        from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
 
         form = HumanRequestForm(drafts=self.drafts or DraftStore(), id="hitl-form")
         self.app.screen_dashboard.query_one("#human-request").mount(form)
@@ -80,7 +80,7 @@ class HitlDesk:
 
     def open_inbox(self) -> None:
         """Every waiting request, oldest first; choosing one shows it in the request pane."""
-        from duvo_tui.ui.inbox import InboxScreen, inbox_entries
+        from duvo_tui.ui.hitl.inbox import InboxScreen, inbox_entries
 
         entries = inbox_entries(self.app.service.pending_requests(), self._label)
         self.app.push_screen(InboxScreen(entries, now=self.app.clock()), self._chosen)

@@ -8,10 +8,10 @@ from typing import Any
 from textual.binding import Binding, BindingType
 
 from duvo_tui.ui.dashboard_screen import DashboardScreen
-from duvo_tui.ui.message_stream import MessageStream
 from duvo_tui.ui.panes import MessagesPane, RunsPane
-from duvo_tui.ui.run_list import RunList
-from duvo_tui.ui.sandbox_tree import SandboxTree
+from duvo_tui.ui.runs.run_list import RunList
+from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
+from duvo_tui.ui.stream.message_stream import MessageStream
 
 __all__ = ["help_sections", "palette_commands"]
 

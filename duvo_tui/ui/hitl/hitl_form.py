@@ -31,7 +31,7 @@ from duvo_tui.service.drafts import Draft, DraftStore, QuestionDraft
 from duvo_tui.service.events import Event, HumanRequestResolved
 from duvo_tui.service.responder import Outcome, idempotency_key_for
 from duvo_tui.text import clean, clean_line
-from duvo_tui.ui.hitl_choices import QuestionBlock
+from duvo_tui.ui.hitl.hitl_choices import QuestionBlock
 
 __all__ = ["HumanRequestForm"]
 
