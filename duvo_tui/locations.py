@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from importlib.resources import files
 from pathlib import Path
 
 import platformdirs
@@ -46,6 +47,21 @@ def runtime_dir() -> Path:
         return Path(platformdirs.user_runtime_dir(APP_NAME))
     except Exception:  # some platforms have none; the state dir will do
         return state_dir() / "run"
+
+
+def styles_dir() -> Path:
+    """The folder of the dashboard's stylesheets (``*.tcss``).
+
+    An installed wheel carries them inside the package (``duvo_tui/styles``: the build maps the repository's
+    top-level ``styles/`` there). Only a checkout, which an editable install imports the package from, has them
+    beside the package instead.
+    """
+    package = Path(str(files("duvo_tui")))
+    packaged = package / "styles"
+    checkout = package.parent
+    if not packaged.is_dir() and (checkout / "pyproject.toml").is_file() and (checkout / "styles").is_dir():
+        return checkout / "styles"
+    return packaged
 
 
 def ensure_private_dir(path: Path) -> Path:

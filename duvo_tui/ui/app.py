@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -19,6 +18,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from duvo_tui.locations import styles_dir
 from duvo_tui.text import clean_line
 from duvo_tui.ui.app_commands import RunCommands
 from duvo_tui.ui.app_events import ServiceEvents
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DuvoApp", "make_app"]
 
-STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
+STYLES = styles_dir()
 
 
 _NEEDS_READY = frozenset(
