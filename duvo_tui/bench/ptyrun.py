@@ -17,7 +17,15 @@ __all__ = ["PtyProcess"]
 class PtyProcess:
     """A child process whose stdin/stdout/stderr are a terminal of ``columns`` x ``rows``."""
 
-    def __init__(self, argv: Sequence[str], *, columns: int = 120, rows: int = 40, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        columns: int = 120,
+        rows: int = 40,
+        env: dict[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ):
         import fcntl
         import termios
 
@@ -28,7 +36,14 @@ class PtyProcess:
         child_env.setdefault("COLORTERM", "truecolor")
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            list(argv), stdin=slave, stdout=slave, stderr=slave, env=child_env, start_new_session=True, close_fds=True
+            list(argv),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=child_env,
+            cwd=cwd,
+            start_new_session=True,
+            close_fds=True,
         )
         os.close(slave)
         self.output = bytearray()
@@ -54,6 +69,13 @@ class PtyProcess:
             if not self.read(0.02) and self.process.poll() is not None:
                 return None
         return None
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Read until the child has exited and written everything (or ``timeout`` seconds passed)."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if not self.read(0.05) and self.process.poll() is not None:
+                return
 
     def send(self, data: bytes) -> None:
         os.write(self.master, data)
