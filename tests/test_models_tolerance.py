@@ -7,6 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from duvo_tui.api.account import Agent, AgentPage, Profile
 from duvo_tui.api.models import (
     HumanRequest,
     HumanRequestResult,
@@ -15,6 +16,7 @@ from duvo_tui.api.models import (
     Question,
     Run,
     RunDetail,
+    RunPage,
     Sandbox,
     SandboxFile,
     StopResult,
@@ -81,6 +83,11 @@ PARSERS = [
     UploadUrl.from_json,
     UploadedFile.from_json,
     TeamRunPage.from_json,
+    RunPage.from_json,
+    Agent.from_json,
+    Agent.from_detail,
+    AgentPage.from_json,
+    Profile.from_json,
     parse_timestamp,
 ]
 
@@ -141,3 +148,18 @@ def test_odd_but_common_shapes():
     assert json.loads(json.dumps(ToolResult.from_json({"tool_call_id": "c", "result": {"x": [1]}}).result)) == {
         "x": [1]
     }
+
+
+AGENT_FIELDS = ["id", "name", "last_run_at", "pinned_at", "latest_build", "created_by", "folder_id", "team_id"]
+PROFILE_FIELDS = ["id", "name", "email", "teamId"]
+
+
+@FAST
+@given(st.lists(objects_with(AGENT_FIELDS), max_size=3), objects_with(PROFILE_FIELDS), json_values)
+def test_agents_and_profiles_with_any_field_values(agents, profile, total):
+    page = AgentPage.from_json({"agents": agents, "total": total})
+    assert page.total >= len(page.agents)
+    assert all(isinstance(a.id, str) and a.id and isinstance(a.label, str) and a.label for a in page.agents)
+    parsed = Profile.from_json({"profile": profile})
+    if parsed is not None:
+        assert isinstance(parsed.label, str) and parsed.label

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ AGENT_ID = str(uuid.uuid4())
 REQUEST_ID = str(uuid.uuid4())
 SANDBOX_ID = "sb-contract"
 TEAM_ID = str(uuid.uuid4())
+USER_ID = str(uuid.uuid4())
+QUEUE_ID = str(uuid.uuid4())
+DIGEST_ID = str(uuid.uuid4())
 
 
 # ----------------------------------------------------------------- the validator is shared with the emulator tests
@@ -161,6 +165,33 @@ def _check_team(result, body):
     assert all(r.title for r in result.runs) and result.total >= len(body["data"])
 
 
+def _check_runs(result, body):
+    assert [r.id for r in result.runs] == [r["id"] for r in body["data"]]
+    assert result.total >= len(body["data"])
+    for run, row in zip(result.runs, body["data"], strict=True):
+        assert run.title == row["title"] and run.agent_name == row["agent_name"]
+        assert run.agent_id == row["agent_id"] and run.status == row["status"]
+        assert run.user_id == row["user_id"]
+        assert run.run_number == int(row["run_number"])
+
+
+def _check_agents(result, body):
+    assert [a.id for a in result.agents] == [a["id"] for a in body["agents"]]
+    assert [a.name for a in result.agents] == [a["name"].strip() for a in body["agents"]]
+    assert result.total >= len(body["agents"])
+
+
+def _check_agent(result, body):
+    assert result.id == body["agent"]["id"] and result.name == body["agent"]["name"].strip()
+
+
+def _check_profile(result, body):
+    profile = body["profile"]
+    assert result.id == profile["id"] and result.email == profile["email"]
+    assert result.team_id == profile["teamId"] and result.name == profile["name"]
+    assert result.label == (profile["name"] or profile["email"])
+
+
 ENDPOINTS = [
     ("POST", "/v1/runs", "201", lambda c: c.start_run(AGENT_ID, message="go"), _check_run),
     ("GET", "/v1/runs/{run_id}", "200", lambda c: c.get_run(RUN_ID), _check_detail),
@@ -191,6 +222,30 @@ ENDPOINTS = [
         _check_uploaded,
     ),
     ("GET", "/v2/teams/{teamId}/runs", "200", lambda c: c.list_team_runs(TEAM_ID), _check_team),
+    (
+        "GET",
+        "/v1/runs",
+        "200",
+        lambda c: c.list_runs(
+            limit=50,
+            offset=3,
+            status="waiting",
+            agent_id=AGENT_ID,
+            user_id=USER_ID,
+            case_queue_id=QUEUE_ID,
+            source="schedule",
+            search="ledger",
+            since=datetime(2026, 11, 29, 8, 0, tzinfo=UTC),
+            has_issues=True,
+            issue_severity="critical",
+            digest_id=DIGEST_ID,
+            sort_order="asc",
+        ),
+        _check_runs,
+    ),
+    ("GET", "/v1/agents", "200", lambda c: c.list_agents(limit=30, offset=2), _check_agents),
+    ("GET", "/v1/agents/{agent_id}", "200", lambda c: c.get_agent(AGENT_ID), _check_agent),
+    ("GET", "/v1/profile", "200", lambda c: c.get_profile(), _check_profile),
 ]
 IDS = [f"{m} {t}" for m, t, *_ in ENDPOINTS]
 
@@ -270,13 +325,14 @@ async def test_every_shape_of_request_body_validates(template, call):
 
 @pytest.mark.parametrize(("limit", "offset"), [(0, -5), (51, 0), (10_000, 3)])
 async def test_clamped_paging_stays_inside_the_documented_ranges(limit, offset):
-    recorder = Recorder([httpx.Response(200, json={"messages": [], "data": [], "total": 0})])
+    recorder = Recorder([httpx.Response(200, json={"messages": [], "data": [], "agents": [], "total": 0})])
     async with make_client(recorder) as client:
         await client.list_messages(RUN_ID, limit=limit, offset=offset)
         await client.list_team_runs(TEAM_ID, limit=limit, offset=offset)
-    for request, template in zip(
-        recorder.requests, ["/v1/runs/{run_id}/messages", "/v2/teams/{teamId}/runs"], strict=True
-    ):
+        await client.list_runs(limit=limit, offset=offset)
+        await client.list_agents(limit=limit, offset=offset)
+    templates = ["/v1/runs/{run_id}/messages", "/v2/teams/{teamId}/runs", "/v1/runs", "/v1/agents"]
+    for request, template in zip(recorder.requests, templates, strict=True):
         parameters = {p["name"]: p["schema"] for p in operation("GET", template)["parameters"]}
         for name in ("limit", "offset"):
             assert validate(parameters[name], int(request.url.params[name]), name) == []

@@ -8,11 +8,18 @@ that do not parse become ``None``. Nothing in this module raises on server data.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from duvo_tui.api.parse import as_dict as _dict
+from duvo_tui.api.parse import as_int as _int
+from duvo_tui.api.parse import as_list as _list
+from duvo_tui.api.parse import as_str as _str
+from duvo_tui.api.parse import opt_str as _opt_str
+from duvo_tui.api.parse import parse_timestamp
+from duvo_tui.api.parse import positive_seconds as _seconds
 
 __all__ = [
     "HumanRequest",
@@ -23,6 +30,7 @@ __all__ = [
     "QuestionOption",
     "Run",
     "RunDetail",
+    "RunPage",
     "RunStatus",
     "Sandbox",
     "SandboxFile",
@@ -61,72 +69,9 @@ ACTIVE_STATUSES = frozenset({"not_started", "pending", "starting", "running", "n
 KNOWN_STATUSES = frozenset(s.value for s in RunStatus)
 
 
-def parse_timestamp(value: Any) -> datetime | None:
-    """ISO 8601 (with ``Z`` or an offset, or naive = UTC) to an aware datetime; anything else to None."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except (ValueError, OverflowError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-def _str(value: Any, default: str = "") -> str:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float, bool)):
-        return str(value)
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return default
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else _str(value)
-
-
-def _int(value: Any, default: int = 0) -> int:
-    if isinstance(value, bool):
-        return default
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value == value and abs(value) < 2**63:
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return default
-    return default
-
-
-def _seconds(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0.0
-    seconds = float(value)
-    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 @dataclass(frozen=True)
 class Run:
-    """One run of an assignment, as ``GET /v1/runs/{id}`` or the team listing describes it."""
+    """One run of an assignment, as ``GET /v1/runs/{id}`` or a run listing describes it."""
 
     id: str
     agent_id: str = ""
@@ -139,9 +84,11 @@ class Run:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     human_in_the_loop_enabled: bool = False
-    # Only the team listing sends these two.
+    # Only the run listings (``GET /v1/runs``, the team listing) send these.
     title: str | None = None
     agent_name: str | None = None
+    run_number: int | None = None
+    user_id: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -177,7 +124,15 @@ class Run:
             human_in_the_loop_enabled=data.get("human_in_the_loop_enabled") is True,
             title=_opt_str(data.get("title")),
             agent_name=_opt_str(data.get("agent_name")),
+            run_number=_run_number(data.get("run_number")),
+            user_id=_opt_str(data.get("user_id")),
         )
+
+
+def _run_number(value: Any) -> int | None:
+    """The run's number in its Assignment (shown as #N); None when absent or not a positive whole number."""
+    number = _int(value, 0)
+    return number if number > 0 else None
 
 
 @dataclass(frozen=True)
@@ -490,19 +445,22 @@ class UploadedFile:
         return cls(path=_str(body.get("path")), size_bytes=max(0, _int(body.get("size_bytes"))))
 
 
-TeamRun = Run
-"""The team listing's rows parse into :class:`Run` (with ``title`` and ``agent_name`` filled in)."""
-
-
 @dataclass(frozen=True)
-class TeamRunPage:
-    """One page of ``GET /v2/teams/{team}/runs``."""
+class RunPage:
+    """One page of a run listing (``GET /v1/runs`` or ``GET /v2/teams/{team}/runs``): ``{data, total}``."""
 
     runs: tuple[Run, ...]
     total: int
 
     @classmethod
-    def from_json(cls, data: Any) -> TeamRunPage:
+    def from_json(cls, data: Any) -> RunPage:
         body = _dict(data)
         runs = tuple(r for r in (Run.from_json(x) for x in _list(body.get("data"))) if r)
         return cls(runs=runs, total=max(len(runs), _int(body.get("total"), len(runs))))
+
+
+TeamRun = Run
+"""The listings' rows parse into :class:`Run` (with ``title``, ``agent_name``, ``run_number`` filled in)."""
+
+TeamRunPage = RunPage
+"""The team listing's page is the same shape as ``GET /v1/runs``'s."""
