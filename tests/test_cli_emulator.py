@@ -277,7 +277,7 @@ def test_list_with_a_team_id_lists_the_team(cli, emulator, tmp_path):
     assert body["source"] == "team" and {first, second} <= {r["id"] for r in body["runs"]}
     human = cli("--config", str(config), "runs", "list")
     assert human.out.splitlines()[0].split() == ["RUN", "STATUS", "AGENT", "TITLE", "CREATED"]
-    assert first in human.out and "Quick Check" in human.out
+    assert first in human.out and "Daily Health Check" in human.out
     wait_for_status(cli, first, {"completed"})
     done = cli("--config", str(config), "runs", "list", "--status", "completed", "--json").json()
     assert [r["id"] for r in done["runs"]] == [first]

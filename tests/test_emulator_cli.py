@@ -20,8 +20,18 @@ from tests.test_emulator_api import wait_for
 def test_print_agents_json_lists_every_scenario_agent(capsys):
     assert main(["emulator", "--print-agents", "--json"]) == 0
     agents = json.loads(capsys.readouterr().out)
-    assert [a["scenario"] for a in agents] == ["approval", "questions", "fails", "chatty", "quick"]
-    assert all(set(a) == {"id", "name", "scenario"} and len(a["id"]) == 36 for a in agents)
+    assert [a["key"] for a in agents] == [
+        "approval",
+        "questions",
+        "fails",
+        "chatty",
+        "quick",
+        "login",
+        "approval_legacy",
+    ]
+    assert all(set(a) == {"id", "name", "scenario", "key"} and len(a["id"]) == 36 for a in agents)
+    # Unrelated ids, as a real team's are: no two share their first eight characters.
+    assert len({a["id"][:8] for a in agents}) == len(agents)
     assert main(["--json", "emulator", "--print-agents"]) == 0
     assert json.loads(capsys.readouterr().out) == agents
 
@@ -29,8 +39,8 @@ def test_print_agents_json_lists_every_scenario_agent(capsys):
 def test_print_agents_as_text_names_them(capsys):
     assert main(["emulator", "--print-agents"]) == 0
     out = capsys.readouterr().out
-    assert "Invoice Approver" in out and "a1b2c3d4-0005-4a00-8000-00000000a005" in out
-    assert len(out.strip().splitlines()) == 5
+    assert "Supplier Invoice Approval" in out and f"{DAILY_CHECK}  Daily Health Check" in out
+    assert len(out.strip().splitlines()) == 7
 
 
 @pytest.mark.parametrize(
@@ -52,6 +62,7 @@ def test_a_busy_port_is_reported(capsys):
 
 
 KEY = "dv_my_own_key_0123456789abcdefghijk"
+DAILY_CHECK = "2fab30c5-aece-4d91-aaa4-2148f7c6f597"
 
 
 @pytest.fixture
@@ -75,9 +86,9 @@ async def test_the_served_emulator_prints_where_it_is_and_runs_scenarios(served)
     base_url = re.search(r"on (http://127\.0\.0\.1:\d+)", text).group(1)
     assert KEY not in text and "dv_my…jk" in text, "a key given on the command line is shown masked"
     assert DEFAULT_API_KEY not in text
-    assert text.count("a1b2c3d4-") >= 5
+    assert DAILY_CHECK in text and "Daily Health Check" in text
     async with DuvoClient(base_url, KEY) as client:
-        run = await client.start_run("a1b2c3d4-0005-4a00-8000-00000000a005")
+        run = await client.start_run(DAILY_CHECK)
         await wait_for(client, run.id, "completed")
 
 

@@ -32,7 +32,7 @@ def _runs(count: int) -> list[Any]:
     return [
         Run(
             id=f"5e1f0000-0000-4000-8000-{i:012d}",
-            agent_id="a1b2c3d4-0004-4a00-8000-00000000a004",
+            agent_id="8dc0202f-980b-4cc6-8af9-e4c5c0bdffce",
             status=statuses[i % len(statuses)],
             created_at=now - timedelta(minutes=7 * i),
             updated_at=now - timedelta(minutes=3 * i),

@@ -25,7 +25,7 @@ from typing import Any
 __all__ = ["SyntheticService", "main", "synthetic_messages"]
 
 RUN_ID = "5e1f0000-0000-4000-8000-000000000001"
-AGENT_ID = "a1b2c3d4-0004-4a00-8000-00000000a004"
+AGENT_ID = "8dc0202f-980b-4cc6-8af9-e4c5c0bdffce"
 
 
 def synthetic_messages(start: int, count: int) -> list[Any]:

@@ -28,6 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="accept this key (repeatable; "
         "the first belongs to --team-id, each further key to a team of its own); default: a demo key",
     )
+    parser.add_argument(
+        "--admin-key",
+        action="append",
+        dest="admin_keys",
+        metavar="KEY",
+        help="accept this key as a superadmin of --team-id's team: GET /v1/runs lists every run (repeatable)",
+    )
     parser.add_argument("--team-id", metavar="ID", help="team uuid of the first key (default: a fixed demo team)")
     parser.add_argument("--seed", type=int, default=0, help="seed for scenario output and faults (default 0)")
     parser.add_argument("--speed", type=float, default=1.0, help="scenario time runs X times faster (default 1)")
@@ -63,6 +70,8 @@ def _options(args: argparse.Namespace) -> dict:
     }
     if args.api_keys:
         options["api_keys"] = list(args.api_keys)
+    if args.admin_keys:
+        options["admin_keys"] = list(args.admin_keys)
     return options
 
 
@@ -71,13 +80,13 @@ def run(args: argparse.Namespace) -> int:
     from duvo_tui.emulator.scenarios import build_agents
 
     as_json = bool(getattr(args, "json", False))
-    agents = [{"id": a.id, "name": a.name, "scenario": a.scenario} for a in build_agents()]
+    agents = [{"id": a.id, "name": a.name, "scenario": a.scenario, "key": a.key} for a in build_agents()]
     if args.print_agents:
         if as_json:
             print(json.dumps(agents))
         else:
             for agent in agents:
-                print(f"{agent['id']}  {agent['name']:<18} {agent['scenario']}")
+                print(f"{agent['id']}  {agent['name']:<36} {agent['key']}")
         return EXIT_OK
     try:
         options = _options(args)
@@ -122,13 +131,14 @@ def _print_banner(base_url: str, key: str, demo_key: bool, team_id: str, agents:
     # The demo key is public (it is in the source); a key given on the command line is the user's and is masked.
     shown = key if demo_key else mask_key(key)
     usable = key if demo_key else "YOUR_KEY"
+    first = agents[0]["id"]
     lines = [
         f"Duvo API emulator on {base_url}",
         f"API key: {shown}" + ("" if demo_key else " (as given with --api-key)"),
         f"Team:    {team_id}",
         "Agents:",
-        *(f"  {a['id']}  {a['name']:<18} ({a['scenario']})" for a in agents),
-        f"Try:     DUVO_API_KEY={usable} duvo-tui runs start {agents[0]['id']} --base-url {base_url}",
+        *(f"  {a['id']}  {a['name']:<36} ({a['key']})" for a in agents),
+        f'Try:     DUVO_API_KEY={usable} duvo-tui runs start {first} --base-url {base_url}',
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from duvo_tui.emulator import run_routes, sandbox_routes
+from duvo_tui.emulator import account_routes, run_routes, sandbox_routes
 from duvo_tui.emulator.endpoint import endpoint, error_response
 from duvo_tui.emulator.gate import Gate
 from duvo_tui.emulator.state import EmulatorState
@@ -31,6 +31,7 @@ def build_app(state: EmulatorState) -> Any:
 
     routes = [
         Route("/v1/runs", api(run_routes.start_run, True), methods=["POST"]),
+        Route("/v1/runs", api(run_routes.list_runs), methods=["GET"]),
         Route("/v1/runs/{run_id}", api(run_routes.get_run), methods=["GET"]),
         Route("/v1/runs/{run_id}/messages", api(run_routes.list_messages), methods=["GET"]),
         Route("/v1/runs/{run_id}/messages", api(run_routes.post_message, True), methods=["POST"]),
@@ -41,6 +42,9 @@ def build_app(state: EmulatorState) -> Any:
         Route("/v1/sandboxes/{sandbox_id}/files", api(sandbox_routes.list_files), methods=["GET"]),
         Route("/v1/sandboxes/{sandbox_id}/files", api(sandbox_routes.upload_file, True), methods=["POST"]),
         Route("/v2/teams/{teamId}/runs", api(run_routes.list_team_runs), methods=["GET"]),
+        Route("/v1/agents", api(account_routes.list_agents), methods=["GET"]),
+        Route("/v1/agents/{agent_id}", api(account_routes.get_agent), methods=["GET"]),
+        Route("/v1/profile", api(account_routes.get_profile), methods=["GET"]),
         Route("/upload/{token}", presigned, methods=["PUT"]),
     ]
 

@@ -18,7 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from duvo_tui.emulator.state import EmulatorState
+from duvo_tui.emulator.state import EmulatorState, User
 
 __all__ = ["ApiError", "Caller", "endpoint", "error_response", "json_body", "parse_uuid", "query_int"]
 
@@ -38,14 +38,23 @@ def error_response(status: int, error: str, message: str, headers: dict[str, str
 
 
 class Caller:
-    """The authenticated key and its team."""
+    """The authenticated key, its team and the person it belongs to (a superadmin reads every team's runs)."""
 
-    def __init__(self, key: str, team_id: str) -> None:
+    def __init__(self, key: str, team_id: str, user: User | None = None) -> None:
         self.key = key
         self.team_id = team_id
+        self.user = user
+
+    @property
+    def user_id(self) -> str | None:
+        return self.user.id if self.user else None
+
+    @property
+    def admin(self) -> bool:
+        return bool(self.user and self.user.admin)
 
     def check_team(self, team_id: str, what: str) -> None:
-        if team_id != self.team_id:
+        if team_id != self.team_id and not self.admin:
             raise ApiError(403, "forbidden", f"This API key has no access to this {what}.")
 
 
@@ -59,7 +68,7 @@ def authenticate(state: EmulatorState, request: Request) -> Caller:
     team = state.key_teams.get(token.strip())
     if team is None:
         raise ApiError(401, "invalid_token", "The API key is not valid.")
-    return Caller(token.strip(), team)
+    return Caller(token.strip(), team, state.key_users.get(token.strip()))
 
 
 def parse_uuid(value: str, name: str) -> str:

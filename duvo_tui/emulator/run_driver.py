@@ -65,6 +65,14 @@ class RunContext:
     def say(self, text: str) -> dict[str, Any]:
         return add_message(self.run, "text", "assistant", text_content=text)
 
+    def think(self, text: str) -> dict[str, Any]:
+        """The agent's reasoning: a ``thinking`` message."""
+        return add_message(self.run, "thinking", "assistant", text_content=text)
+
+    def note(self, text: str) -> dict[str, Any]:
+        """A platform note in the conversation: a ``system`` message."""
+        return add_message(self.run, "system", "system", text_content=text)
+
     async def tool(
         self, name: str, arguments: dict[str, Any], result: Any = None, error: str | None = None, delay: float = 0.4
     ) -> str:
@@ -94,7 +102,27 @@ class RunContext:
     async def ask_questions(self, title: str, description: str | None, questions: list[dict]) -> dict[str, str]:
         return dict(await self._ask("question", title, description, questions))
 
-    async def _ask(self, kind: str, title: str, description: str | None, questions: list[dict] | None) -> Any:
+    async def ask_login(self, title: str, description: str | None) -> None:
+        """A login request: a person signs in from the web app (the API cannot answer it).
+
+        The sign-in is taken to happen ``login_wait`` scenario seconds later, or when a test calls
+        ``EmulatorState.complete_login(run_id)``.
+        """
+
+        async def signed_in_later() -> None:
+            await self.pause(self.state.options.login_wait)
+            if request.answer is not None and not request.answer.done():
+                answer_request(self.state, self.run, request, True, "signed in from the web app")
+
+        waiter = self.state.spawn(signed_in_later())
+        request = self._request("login", title, description, None)
+        try:
+            await request.answer  # type: ignore[misc]  # _request always sets a future
+        finally:
+            waiter.cancel()
+        await self.pause(0.2)
+
+    def _request(self, kind: str, title: str, description: str | None, questions: list[dict] | None) -> Any:
         run = self.run
         request = HumanRequestRecord(
             id=str(uuid.uuid4()),
@@ -110,6 +138,10 @@ class RunContext:
         run.pending = request
         set_status(run, "waiting")
         webhooks.send_event(self.state, run, "human_request")
+        return request
+
+    async def _ask(self, kind: str, title: str, description: str | None, questions: list[dict] | None) -> Any:
+        request = self._request(kind, title, description, questions)
         value = await request.answer
         await self.pause(0.2)
         return value

@@ -1,10 +1,12 @@
-"""Routes for runs, messages, human requests and the team run listing."""
+"""Routes for runs, messages, human requests and the run listings (``/v1/runs`` and the team's)."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +20,7 @@ from duvo_tui.emulator.state import EmulatorState, RunRecord
 __all__ = [
     "get_run",
     "list_messages",
+    "list_runs",
     "list_team_runs",
     "post_message",
     "respond",
@@ -78,6 +81,7 @@ async def start_run(state: EmulatorState, request: Request, caller: Caller) -> R
         status="pending",
         created_at=now,
         updated_at=now,
+        user_id=caller.user_id,
         sandbox_id=sandbox_id,
         webhook_url=webhook_url,
         initial_message=message,
@@ -151,6 +155,10 @@ async def respond(state: EmulatorState, request: Request, caller: Caller) -> Res
         raise ApiError(404, "not_found", "No human request with this id on this run.")
     if record.responded_at is not None:
         raise ApiError(409, "conflict", "This request has already been answered.")
+    if record.type not in ("approval", "question"):
+        raise ApiError(
+            422, "validation_error", "This request cannot be answered through the API: use the Duvo web app."
+        )
     if run.status != "waiting" or run.pending is not record:
         raise ApiError(409, "conflict", f"The run is not waiting for this request (status: {run.status}).")
     value, text = _check_answers(record, body)
@@ -171,6 +179,21 @@ async def list_team_runs(state: EmulatorState, request: Request, caller: Caller)
     if team_id not in state.teams and team_id != caller.team_id:
         raise ApiError(404, "not_found", "No team with this id.")
     caller.check_team(team_id, "team")
+    return _listing(state, request, lambda r: r.team_id == team_id)
+
+
+async def list_runs(state: EmulatorState, request: Request, caller: Caller) -> Response:
+    """``GET /v1/runs``: the caller's own runs; a superadmin's listing holds every run (``user_id`` narrows it)."""
+    q = request.query_params
+    wanted_user = parse_uuid(q["user_id"], "user_id") if "user_id" in q else None
+    if not caller.admin:
+        # Non-superadmin callers are scoped to themselves whatever user_id says.
+        return _listing(state, request, lambda r: r.team_id == caller.team_id and r.user_id == caller.user_id)
+    return _listing(state, request, lambda r: wanted_user is None or r.user_id == wanted_user)
+
+
+def _listing(state: EmulatorState, request: Request, scope: Callable[[RunRecord], bool]) -> Response:
+    """One page of runs in ``scope`` with the listing filters of the query applied; 400 on a bad filter."""
     q = request.query_params
     limit = query_int(request, "limit", 20, 1, 100)
     offset = query_int(request, "offset", 0, 0, 2**53 - 1)
@@ -183,16 +206,41 @@ async def list_team_runs(state: EmulatorState, request: Request, caller: Caller)
     if status is not None and status not in TEAM_STATUSES:
         raise ApiError(400, "invalid_request", f"status must be one of {', '.join(TEAM_STATUSES)}.")
     agent_id = parse_uuid(q["agent_id"], "agent_id") if "agent_id" in q else None
+    for name in ("user_id", "case_queue_id", "digest_id"):
+        if name in q:
+            parse_uuid(q[name], name)
+    if q.get("has_issues", "false") not in ("true", "false"):
+        raise ApiError(400, "invalid_request", "has_issues must be 'true' or 'false'.")
+    if q.get("issue_severity", "low") not in ("critical", "medium", "low"):
+        raise ApiError(400, "invalid_request", "issue_severity must be one of critical, medium, low.")
+    since = _since(q.get("since"))
+    # No emulated run belongs to a queue or a digest, or has evaluation issues.
+    nothing = (
+        any(name in q for name in ("case_queue_id", "digest_id", "issue_severity")) or q.get("has_issues") == "true"
+    )
     source, search = q.get("source"), (q.get("search") or "").lower()
     rows = [
         r
         for r in state.runs.values()
-        if r.team_id == team_id
+        if not nothing
+        and scope(r)
         and not r.deleted
         and (status is None or r.status == status)
         and (agent_id is None or r.agent.id == agent_id)
         and (source is None or r.source == source)
+        and (since is None or r.created_at >= since)
         and (not search or search in r.title.lower())
     ]
     rows.sort(key=lambda r: (r.created_at, r.run_number), reverse=sort_order == "desc")
     return JSONResponse({"data": [r.team_row_json() for r in rows[offset : offset + limit]], "total": len(rows)})
+
+
+def _since(raw: str | None) -> float | None:
+    """The ``since`` filter as a Unix time; 400 when it is not an ISO 8601 date-time."""
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", "since must be an ISO 8601 date-time.") from exc
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

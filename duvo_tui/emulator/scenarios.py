@@ -1,18 +1,24 @@
-"""The scripted agents the emulator offers, one per scenario.
+"""The scripted agents (Assignments) the emulator offers, each playing one scenario.
 
-- ``approval`` (Invoice Approver): reads the sandbox, proposes a payment and asks for approval;
-  approve -> sends the payment and completes; deny -> takes the fallback path (a draft for finance), completes.
-- ``questions`` (Report Planner): asks three questions at once (single choice with described options,
-  multi-select, free text), then echoes the answers in what it writes and completes.
-- ``fails`` (Data Importer): its import tool errors twice; the run ends ``failed``.
-- ``chatty`` (Log Analyst): thousands of messages (``chatty_messages`` option, default 3200), tool calls with
-  large arguments, emitted in fast bursts; completes.
-- ``quick`` (Quick Check): a greeting, one tool call, done in about two seconds.
+- ``approval`` (Supplier Invoice Approval): reads the sandbox, thinks it over (a ``thinking`` message),
+  proposes a payment and asks for approval; approve -> sends the payment and completes; deny -> takes the
+  fallback path (a draft for finance), completes. ``approval_legacy`` (Supplier Invoice Approval (legacy))
+  plays the same scenario: two Assignments whose names share words, as real teams have.
+- ``questions`` (Quarterly Report Planning): a ``system`` message, then three questions at once (single
+  choice with described options, multi-select, free text); echoes the answers in what it writes, completes.
+- ``fails`` (Warehouse Data Import): its import tool errors twice; the run ends ``failed``.
+- ``chatty`` (Production Log Triage): thousands of messages (``chatty_messages`` option, default 3200), tool
+  calls with large arguments, emitted in fast bursts; completes.
+- ``quick`` (Daily Health Check): a greeting, one tool call, done in about two seconds.
+- ``login`` (CRM Contact Sync): raises a login request (a person signs in to the CRM in the Duvo web app; the
+  API cannot answer it), waits ``login_wait`` scenario seconds for that sign-in, then syncs and completes.
 
 Times are scenario seconds (divided by ``speed``); content depends only on ``seed`` and the run's inputs.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from duvo_tui.emulator.run_driver import RunContext, ScenarioFailed
 from duvo_tui.emulator.state import Agent
@@ -20,13 +26,33 @@ from duvo_tui.emulator.state import Agent
 __all__ = ["SCENARIOS", "build_agents", "script_for"]
 
 _AGENTS = (
-    ("approval", "a1b2c3d4-0001-4a00-8000-00000000a001", "Invoice Approver", True),
-    ("questions", "a1b2c3d4-0002-4a00-8000-00000000a002", "Report Planner", True),
-    ("fails", "a1b2c3d4-0003-4a00-8000-00000000a003", "Data Importer", False),
-    ("chatty", "a1b2c3d4-0004-4a00-8000-00000000a004", "Log Analyst", False),
-    ("quick", "a1b2c3d4-0005-4a00-8000-00000000a005", "Quick Check", False),
+    # key, scenario, uuid, name, human in the loop, folder, pinned
+    (
+        "approval",
+        "approval",
+        "587f88b6-7b93-4e22-957a-ebc4f7cba0f9",
+        "Supplier Invoice Approval",
+        True,
+        "Finance",
+        True,
+    ),
+    ("questions", "questions", "5af944c2-0645-47e4-ba7f-56eb557eddf7", "Quarterly Report Planning", True, None, False),
+    ("fails", "fails", "a0c6342e-31ec-4738-bf37-6e11af58f476", "Warehouse Data Import", False, "Data", False),
+    ("chatty", "chatty", "8dc0202f-980b-4cc6-8af9-e4c5c0bdffce", "Production Log Triage", False, "Engineering", False),
+    ("quick", "quick", "2fab30c5-aece-4d91-aaa4-2148f7c6f597", "Daily Health Check", False, None, True),
+    ("login", "login", "c9b2ec0f-0803-4e47-8ca4-449d0422fc51", "CRM Contact Sync", True, "Sales", False),
+    (
+        "approval_legacy",
+        "approval",
+        "6b8b4344-d4f4-4d18-91d6-cb0ae9495d2a",
+        "Supplier Invoice Approval (legacy)",
+        True,
+        "Finance",
+        False,
+    ),
 )
-SCENARIOS = tuple(key for key, *_ in _AGENTS)
+_BUILDS = uuid.UUID("9e3d6a10-4c2b-4f1e-8a7d-5b0c2e9f1a36")
+SCENARIOS = tuple(dict.fromkeys(scenario for _key, scenario, *_ in _AGENTS))
 
 REGION_QUESTION = "Which region should the report cover?"
 FORMAT_QUESTION = "Which formats do you want?"
@@ -54,8 +80,17 @@ QUESTIONS = [
 
 def build_agents() -> list[Agent]:
     return [
-        Agent(id=uid, name=name, scenario=key, build_id=uid[:-4] + "b" + uid[-3:], human_in_the_loop=hitl)
-        for key, uid, name, hitl in _AGENTS
+        Agent(
+            id=uid,
+            name=name,
+            scenario=scenario,
+            build_id=str(uuid.uuid5(_BUILDS, uid)),
+            human_in_the_loop=hitl,
+            key=key,
+            folder=folder,
+            pinned=pinned,
+        )
+        for key, scenario, uid, name, hitl, folder, pinned in _AGENTS
     ]
 
 
@@ -84,6 +119,11 @@ async def approval(ctx: RunContext) -> None:
     vendor = ctx.rng.choice(["Acme Supplies", "Northwind Traders", "Globex GmbH"])
     amount = ctx.rng.randrange(200, 9000)
     basis = ", ".join(names) if names else "the request"
+    ctx.think(
+        f"The documents point to {vendor}. The amount, €{amount}, is above the €150 auto-approve limit in the SOP,\n"
+        "so a person has to approve it before anything is paid. Check the vendor is on the approved list,\n"
+        "then propose the payment and wait."
+    )
     ctx.say(f"Based on {basis}, I prepared a payment of €{amount} to {vendor}.")
     await ctx.pause(0.5)
     approved = await ctx.ask_approval(
@@ -102,6 +142,7 @@ async def approval(ctx: RunContext) -> None:
 
 
 async def questions(ctx: RunContext) -> None:
+    ctx.note("Assignment loaded: Quarterly Report Planning, revision 3 (Current SOP).")
     ctx.say(f"Planning the report: {ctx.user_message or 'quarterly summary'}.")
     await ctx.pause(0.5)
     names = await _survey(ctx)
@@ -166,7 +207,28 @@ async def quick(ctx: RunContext) -> None:
     ctx.say("All good.")
 
 
-_SCRIPTS = {"approval": approval, "questions": questions, "fails": fails, "chatty": chatty, "quick": quick}
+async def login(ctx: RunContext) -> None:
+    ctx.say(f"Syncing CRM contacts: {ctx.user_message or 'new sign-ups from the last week'}.")
+    await ctx.pause(0.3)
+    ctx.think("The CRM session has expired. Without it I cannot read or write contacts, so ask for a sign-in.")
+    await ctx.ask_login(
+        "Sign in to Salesforce",
+        "The CRM connection needs a fresh sign-in before contacts can be synced. Sign in from the Duvo web app.",
+    )
+    ctx.note("Salesforce connection restored by a sign-in in the web app.")
+    count = ctx.rng.randrange(12, 80)
+    await ctx.tool("sync_contacts", {"since_days": 7}, result={"created": count, "updated": count // 3})
+    ctx.say(f"Synced {count} new contacts and updated {count // 3}.")
+
+
+_SCRIPTS = {
+    "approval": approval,
+    "questions": questions,
+    "fails": fails,
+    "chatty": chatty,
+    "quick": quick,
+    "login": login,
+}
 
 
 def script_for(scenario: str):

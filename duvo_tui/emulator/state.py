@@ -29,6 +29,7 @@ __all__ = [
     "HumanRequestRecord",
     "RunRecord",
     "SandboxRecord",
+    "User",
     "iso",
 ]
 
@@ -52,6 +53,8 @@ class EmulatorOptions:
     """How the emulator behaves; mirrors the ``duvo-tui emulator`` options."""
 
     api_keys: list[str] = field(default_factory=lambda: [DEFAULT_API_KEY])
+    admin_keys: list[str] = field(default_factory=list)
+    """Keys of a superadmin in the first team: ``GET /v1/runs`` lists every run, and every run is theirs to read."""
     team_id: str = DEFAULT_TEAM_ID
     seed: int = 0
     speed: float = 1.0
@@ -66,19 +69,58 @@ class EmulatorOptions:
     sandbox_ttl: float = 24 * 3600.0
     max_direct_upload: int = 10 * 1024 * 1024
     chatty_messages: int = 3200
+    login_wait: float = 60.0
+    """Scenario seconds before a login request counts as signed in from the web app."""
     data_dir: Path | None = None
     """Where sandbox files live; a fresh temporary directory when None (removed on close)."""
 
 
 @dataclass(frozen=True)
 class Agent:
-    """A scripted agent: a fixed uuid, a readable name and the scenario it plays."""
+    """A scripted agent (an Assignment): a fixed uuid, a readable name and the scenario it plays.
+
+    ``key`` names it in tests and ``duvo-tui emulator --print-agents``; two agents may play one scenario.
+    """
 
     id: str
     name: str
     scenario: str
     build_id: str
     human_in_the_loop: bool
+    key: str = ""
+    folder: str | None = None
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class User:
+    """The person an API key belongs to: the runs it starts are theirs, and ``/v1/runs`` lists only those."""
+
+    id: str
+    name: str
+    email: str
+    team_id: str
+    admin: bool = False
+
+    def profile_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "email": self.email, "teamId": self.team_id}
+
+
+_PEOPLE = ("Maya Chen", "Tomás Rivera", "Priya Nair", "Jonas Berg", "Amara Okafor", "Lena Fischer")
+
+
+def _person(index: int, key: str, team_id: str, admin: bool = False) -> User:
+    name = "Sam Admin" if admin else _PEOPLE[index % len(_PEOPLE)]
+    if not admin and index >= len(_PEOPLE):
+        name = f"{name} {index // len(_PEOPLE) + 1}"
+    local = ".".join(name.lower().replace("á", "a").split())
+    return User(
+        id=str(uuid.uuid5(_NAMESPACE, f"user-{key}")),
+        name=name,
+        email=f"{local}@northwind.example",
+        team_id=team_id,
+        admin=admin,
+    )
 
 
 @dataclass
@@ -132,6 +174,7 @@ class RunRecord:
     status: str
     created_at: float
     updated_at: float
+    user_id: str | None = None
     source: str = "api"
     sandbox_id: str | None = None
     webhook_url: str | None = None
@@ -175,7 +218,7 @@ class RunRecord:
             "agent_id": self.agent.id,
             "agent_name": self.agent.name,
             "build_id": self.agent.build_id,
-            "user_id": None,
+            "user_id": self.user_id,
             "case_queue_item_id": None,
             "case_queue_id": None,
             "case_queue_name": None,
@@ -209,10 +252,17 @@ class EmulatorState:
         if not self.options.api_keys:
             self.options.api_keys = [DEFAULT_API_KEY]
         # The first key belongs to team_id; every further key to a team of its own (so 403 can be seen).
+        # Each key is one person's; admin keys are superadmins of the first team.
         self.key_teams: dict[str, str] = {}
+        self.key_users: dict[str, User] = {}
         for index, key in enumerate(self.options.api_keys):
             team = self.options.team_id if index == 0 else str(uuid.uuid5(_NAMESPACE, f"team-{index}-{key}"))
             self.key_teams[key] = team
+            self.key_users[key] = _person(index, key, team)
+        for key in self.options.admin_keys:
+            if key not in self.key_users:
+                self.key_teams[key] = self.options.team_id
+                self.key_users[key] = _person(0, key, self.options.team_id, admin=True)
         self.agents: dict[str, Agent] = {a.id: a for a in build_agents()}
         self.runs: dict[str, RunRecord] = {}
         self.sandboxes: dict[str, SandboxRecord] = {}
@@ -240,8 +290,11 @@ class EmulatorState:
         return next(a for a in self.agents.values() if a.scenario == scenario)
 
     def scenario_agents(self) -> dict[str, str]:
-        """Scenario key -> agent uuid."""
-        return {a.scenario: a.id for a in self.agents.values()}
+        """Agent key (the scenario's name, or e.g. ``approval_legacy``) -> agent uuid."""
+        return {a.key or a.scenario: a.id for a in self.agents.values()}
+
+    def agent_by_key(self, key: str) -> Agent:
+        return next(a for a in self.agents.values() if (a.key or a.scenario) == key)
 
     def next_run_number(self, agent: Agent) -> tuple[int, int]:
         """The team-wide run number and this agent's own count (for seeding)."""
@@ -292,6 +345,17 @@ class EmulatorState:
         from duvo_tui.emulator.run_driver import interrupt_run
 
         self.call(interrupt_run, self, run_id)
+
+    def complete_login(self, run_id: str) -> None:
+        """Sign in for a run's pending login request, as a person would in the web app; any thread."""
+        from duvo_tui.emulator.run_driver import answer_request
+
+        def sign_in() -> None:
+            run = self.runs[run_id]
+            if run.pending is not None and run.pending.type == "login":
+                answer_request(self, run, run.pending, True, "signed in from the web app")
+
+        self.call(sign_in)
 
     def delete_run(self, run_id: str) -> None:
         """Make a run vanish: ``GET /v1/runs/{id}`` then answers ``{"run": null}``."""
