@@ -14,6 +14,7 @@ from duvo_tui.api import errors
 from duvo_tui.api.budget import RateBudget
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.models import RunDetail
+from duvo_tui.api.status import RunStatus
 from duvo_tui.emulator.testing import running_emulator
 
 
@@ -59,7 +60,7 @@ async def test_approval_run_from_sandbox_to_completion(emulator):
         run = await client.start_run(emulator.agents["approval"], message="Pay March", sandbox_id=sandbox.sandbox_id)
         assert run.id and run.agent_id == emulator.agents["approval"]
 
-        waiting = await wait_for_run(client, run.id, lambda d: d.run is not None and d.run.is_waiting)
+        waiting = await wait_for_run(client, run.id, lambda d: d.run is not None and d.run.status == RunStatus.WAITING)
         request = waiting.pending_human_request
         assert request is not None and request.is_approval and request.title
 

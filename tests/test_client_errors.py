@@ -11,6 +11,7 @@ import pytest
 
 from duvo_tui.api import errors
 from duvo_tui.api.client import DuvoClient
+from duvo_tui.api.status import RunStatus
 from tests.test_client_support import API_KEY, FakeTime, Recorder, json_response, make_client
 
 ERROR_CLASSES = [
@@ -231,7 +232,7 @@ async def test_429_pauses_for_retry_after_then_the_request_is_sent_again():
     )
     async with make_client(recorder, clock=clock) as client:
         detail = await client.get_run("run-1")
-    assert detail.run is not None and detail.run.is_waiting
+    assert detail.run is not None and detail.run.status == RunStatus.WAITING
     assert len(recorder.times) == 2
     assert recorder.times[1] - recorder.times[0] >= 5.0
 

@@ -124,7 +124,7 @@ def _complete(service: DuvoService, run_id: str) -> bool:
     tracked = service.run(run_id)
     return (
         tracked is not None
-        and tracked.run.is_terminal
+        and tracked.run.status.is_finished
         and tracked.message_total > 0
         and tracked.held == tracked.message_total
     )

@@ -15,7 +15,7 @@ def test_unknown_status_and_bad_timestamp_are_kept_without_raising():
     )
     assert detail.run is not None
     assert detail.run.status == "hibernating"
-    assert not detail.run.is_known_status
+    assert not detail.run.status.is_known
     assert detail.run.created_at is None
 
 

@@ -6,6 +6,8 @@ import asyncio
 import time
 from datetime import datetime
 
+import pytest
+
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.models import Run
 from duvo_tui.config import Profile
@@ -63,6 +65,35 @@ def test_a_waiting_or_ended_run_is_never_stale():
     health.observe(ev.RunChanged(Run(id="run-1", status="completed")))
     clock.now += 10 * STALE_AFTER
     assert health.describe() == "ended"
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "interrupted", "stopped"])
+def test_a_finished_run_reads_ended_whatever_its_final_status(status):
+    health, clock = health_at("running")
+    health.observe(ev.RunChanged(Run(id="run-1", status=status)))
+    assert health.describe() == "ended"
+    clock.now += 10 * STALE_AFTER
+    assert health.describe() == "ended"
+
+
+@pytest.mark.parametrize("status", ["not_started", "pending", "starting", "running", "something-new"])
+def test_a_run_that_should_move_on_its_own_goes_stale_when_silent(status):
+    health, clock = health_at(status)
+    clock.now += STALE_AFTER + 1
+    assert health.describe() == "stale since 03:04:05"
+
+
+async def test_an_interrupted_run_shows_ended_on_screen_not_live():
+    run = Run(id="5e1f0000-0000-4000-8000-000000000002", status="running", title="t")
+    service = FeedService([run])
+    app = make_app(service, Profile(name="t"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.service_started)
+        app.select_run(run.id)
+        pane = app.screen_dashboard.query_one("#messages-pane")
+        await wait_until(pilot, lambda: str(pane.border_subtitle) == "stream: live")
+        service.emit(ev.RunChanged(Run(id=run.id, status="interrupted", title="t"), previous_status="running"))
+        await wait_until(pilot, lambda: str(pane.border_subtitle) == "stream: ended")
 
 
 async def test_the_messages_pane_shows_the_stream_state():

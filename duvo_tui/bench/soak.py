@@ -286,7 +286,7 @@ async def soak(
                 if tick % 5 == 0 and run_ids:
                     run_id = rng.choice(run_ids)
                     tracked = service.run(run_id)
-                    if tracked is not None and tracked.run.is_terminal:
+                    if tracked is not None and tracked.run.status.is_finished:
                         try:
                             await service.post_message(run_id, f"soak follow-up {tick}")
                             report.messages_posted += 1

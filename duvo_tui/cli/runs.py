@@ -6,6 +6,8 @@ import argparse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from duvo_tui.api.status import RunStatus
+
 if TYPE_CHECKING:
     from duvo_tui.api.client import DuvoClient
     from duvo_tui.api.models import HumanRequest, Run, RunDetail
@@ -13,10 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-STATUSES = (
-    "not_started", "pending", "starting", "running", "waiting",
-    "completed", "failed", "interrupted", "stopped", "needs_attention",
-)  # fmt: skip
+STATUSES = tuple(status.value for status in RunStatus.documented())
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -246,7 +245,7 @@ def _messages(args: argparse.Namespace) -> int:
                 if not args.json:
                     print(f"… waiting for a person: {_request_summary(event.request)}", flush=True)
                     print(f"  answer with: duvo-tui runs respond {run_id} {_respond_hint(event.request)}", flush=True)
-            elif isinstance(event, ev.RunChanged) and event.run.id == run_id and event.run.is_terminal:
+            elif isinstance(event, ev.RunChanged) and event.run.id == run_id and event.run.status.is_finished:
                 done.set()
             elif isinstance(event, ev.RunRemoved) and event.run_id == run_id:
                 failure.append(f"run {run_id} no longer exists")
@@ -262,7 +261,7 @@ def _messages(args: argparse.Namespace) -> int:
             try:
                 run = await service.track(run_id)
                 service.focus(run_id)
-                if not run.is_terminal:
+                if not run.status.is_finished:
                     await done.wait()
             finally:
                 await service.close()

@@ -31,6 +31,7 @@ from duvo_tui.api.errors import (
     ValidationError,
 )
 from duvo_tui.api.models import MessagePage, Run, RunDetail, TeamRunPage
+from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
 from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler
 from duvo_tui.service.store import RunStore, TrackedRun
@@ -62,11 +63,11 @@ def merge_run(old: Run, new: Run) -> Run:
     )
 
 
-def _listed_status(known: str, listed: str) -> str:
+def _listed_status(known: RunStatus, listed: RunStatus) -> RunStatus:
     """The listing has no ``stopped`` or ``needs_attention``: keep the precise status we know."""
-    if listed == "interrupted" and known == "stopped":
+    if listed == RunStatus.INTERRUPTED and known == RunStatus.STOPPED:
         return known
-    if listed == "running" and known == "needs_attention":
+    if listed == RunStatus.RUNNING and known == RunStatus.NEEDS_ATTENTION:
         return known
     return listed
 
@@ -239,7 +240,7 @@ class Poller:
             elif job.kind == "messages":
                 await self._fetch_messages(job)
             else:
-                status = "waiting" if job.kind == "waiting_sweep" else None
+                status = RunStatus.WAITING if job.kind == "waiting_sweep" else None
                 page = await self.client.list_team_runs(  # type: ignore[attr-defined]
                     self.team_id, limit=TEAM_PAGE, offset=job.offset, status=status
                 )
@@ -399,7 +400,7 @@ class Poller:
             if tracked is None:
                 tracked, _ = self.store.add(row, origin="team", agent_name=row.agent_name)
                 self.scheduler.add_run(row.id, row.status, now)
-                self.scheduler.swept(row.id, now, row.status, True, needs_detail=row.status == "waiting")
+                self.scheduler.swept(row.id, now, row.status, True, needs_detail=row.status == RunStatus.WAITING)
                 self.emit(ev.RunAdded(row, agent_name=row.agent_name))
                 continue
             old = tracked.run
@@ -408,21 +409,21 @@ class Poller:
             needs_detail = False
             if changed:
                 new = merge_run(old, dataclasses.replace(row, status=status))
-                if status != old.status and status in ("waiting", "interrupted", "completed", "failed"):
+                if status != old.status and (status == RunStatus.WAITING or status.is_finished):
                     needs_detail = True  # read the pending request / the precise final status
                 if new != old:
                     tracked.run = new
                     self.store.mark_dirty()
                     self.emit(ev.RunChanged(new, previous_status=old.status))
-            if status == "waiting" and tracked.pending is None:
+            if status == RunStatus.WAITING and tracked.pending is None:
                 needs_detail = True
-            if status != "waiting" and tracked.pending is not None:
+            if status != RunStatus.WAITING and tracked.pending is not None:
                 needs_detail = True
             self.scheduler.swept(row.id, now, status, changed, needs_detail=needs_detail)
         if job.kind == "waiting_sweep" and page.total <= len(page.runs):
             # The complete list of waiting runs: one not on it has stopped waiting, nothing to fetch.
             listed = {row.id for row in page.runs}
             for run_id, timer in self.scheduler.timers.items():
-                if timer.needs_detail and run_id not in listed and timer.status == "waiting":
+                if timer.needs_detail and run_id not in listed and timer.status == RunStatus.WAITING:
                     timer.needs_detail = False
         self.scheduler.sweep_done(job, now, total=page.total)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from duvo_tui.api.models import TERMINAL_STATUSES
+from duvo_tui.api.status import RunStatus
 
 __all__ = ["Job", "RunTimer", "Scheduler", "SchedulerSettings"]
 
@@ -122,7 +122,7 @@ class Scheduler:
         timer = self.timers.get(run_id)
         if timer is None:
             timer = RunTimer(status=status, interval=self._base(status))
-            timer.status_due = now + self.settings.terminal_interval if status in TERMINAL_STATUSES else now
+            timer.status_due = now + self.settings.terminal_interval if RunStatus(status).is_finished else now
             if self.team_listing:
                 timer.swept_at = now  # the next sweeps will cover it
             self.timers[run_id] = timer
@@ -276,17 +276,18 @@ class Scheduler:
     @staticmethod
     def _idle(timer: RunTimer, now: float, focused: bool) -> bool:
         """A finished run nobody touched lately: its look waits for spare capacity."""
-        return not focused and not timer.needs_detail and timer.status in TERMINAL_STATUSES and now >= timer.poked_until
+        finished = RunStatus(timer.status).is_finished
+        return not focused and not timer.needs_detail and finished and now >= timer.poked_until
 
     def _status_offset(self, timer: RunTimer, focused: bool) -> float:
         if focused:
             return _FOCUSED
         if timer.needs_detail:
             return _DETAIL
-        return _WAITING if timer.status == "waiting" else _ACTIVE
+        return _WAITING if timer.status == RunStatus.WAITING else _ACTIVE
 
     def _base(self, status: str) -> float:
-        return self.settings.waiting_interval if status == "waiting" else self.settings.active_interval
+        return self.settings.waiting_interval if status == RunStatus.WAITING else self.settings.active_interval
 
     # ------------------------------------------------------------------ results
 
@@ -327,7 +328,7 @@ class Scheduler:
         run_focused = self.focused is not None and self.timers.get(self.focused) is timer
         if run_focused:
             timer.status_due = now + settings.focus_status_interval
-        elif status in TERMINAL_STATUSES and now >= timer.poked_until:
+        elif RunStatus(status).is_finished and now >= timer.poked_until:
             timer.status_due = now + settings.terminal_interval  # a slow look, with spare capacity only
         else:
             timer.status_due = now + timer.interval

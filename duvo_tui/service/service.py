@@ -13,7 +13,7 @@ A command-line follower, for example::
     await service.start()
     await service.track(run_id)
     service.focus(run_id)                                   # status + new messages about once a second
-    ... wait until service.run(run_id).run.is_terminal ...
+    ... wait until service.run(run_id).run.status.is_finished ...
     await service.close()
 
 and ``runs list``: ``await service.start(); runs = await service.sync_once(status)``.
@@ -31,6 +31,7 @@ from typing import Any
 
 from duvo_tui import locations
 from duvo_tui.api.models import HumanRequest, Message, Run, Sandbox, SandboxFile
+from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
 from duvo_tui.service.poller import Poller, merge_run
 from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler, SchedulerSettings
@@ -163,7 +164,7 @@ class DuvoService:
         now = self.clock()
         for tracked in self.store.all():
             self.scheduler.add_run(tracked.id, tracked.status, now)
-            if tracked.status == "waiting" or tracked.run.is_terminal:
+            if tracked.status == RunStatus.WAITING or tracked.status.is_finished:
                 # Look once: things may have moved while duvo-tui was not running.
                 self.scheduler.poke(tracked.id, now, messages=False)
         if self.team_id:

@@ -19,6 +19,7 @@ from typing import Any
 
 from duvo_tui import locations
 from duvo_tui.api.models import HumanRequest, Message, Question, Run
+from duvo_tui.api.status import RunStatus
 
 __all__ = ["ORIGINS", "RunStore", "TrackedRun", "state_file_for"]
 
@@ -49,7 +50,7 @@ class TrackedRun:
         return self.run.id
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunStatus:
         return self.run.status
 
     @property

@@ -14,16 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
 
 __all__ = ["STALE_AFTER", "StreamHealth", "update_stream_health"]
 
 STALE_AFTER = 30.0
 """Seconds without news of an active run before its stream counts as stale."""
-
-_ACTIVE = {"queued", "running", "unknown"}
-_ENDED = {"completed", "failed", "stopped", "cancelled", "canceled"}
-
 
 @dataclass
 class StreamHealth:
@@ -71,9 +68,12 @@ class StreamHealth:
             return f"reconnecting (attempt {self.attempt})"
         if self.paused_until > now:
             return f"rate-limited (resumes in {max(1, round(self.paused_until - now))}s)"
-        if self.run_status in _ACTIVE and now - self.last_news >= STALE_AFTER and self.last_news_wall:
+        status = RunStatus(self.run_status or RunStatus.UNKNOWN)
+        # A run that changes on its own (or whose status means nothing to us) should be heard from.
+        expects_news = status.is_active or not status.is_known
+        if expects_news and now - self.last_news >= STALE_AFTER and self.last_news_wall:
             return f"stale since {self.last_news_wall:%H:%M:%S}"
-        return "ended" if self.run_status in _ENDED else "live"
+        return "ended" if status.is_finished else "live"
 
 
 def _health(app: Any) -> StreamHealth:
