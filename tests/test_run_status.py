@@ -62,3 +62,29 @@ def test_a_run_reads_its_status_through_the_vocabulary():
     # Built by hand (tests, ``dataclasses.replace``) with a plain string: still a RunStatus.
     assert Run(id="r", status="stopped").status is RunStatus.STOPPED
     assert Run(id="r", status="gone").status.meaning.phase is Phase.UNKNOWN
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_run_list_shows_each_status_by_its_name(size):
+    """One pane at a time (80x24): symbol and name; the four-pane grid (120x40) leaves room for the symbol only."""
+    from duvo_tui.config import Profile
+    from duvo_tui.ui.app import make_app
+    from tests.feed_service import FeedService, wait_until
+    from tests.test_hostile_dashboard import screen_lines
+
+    shown = ["running", "needs_attention", "interrupted", "stopped", "completed", "odd_new_status"]
+    runs = [
+        Run(id=f"5e1f0000-0000-4000-8000-00000000000{i}", status=status, title=f"job {i}")
+        for i, status in enumerate(shown)
+    ]
+    app = make_app(FeedService(runs), Profile(name="t"))
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.service_started)
+        await wait_until(pilot, lambda: any("job 5" in line for line in screen_lines(app)))
+        rows = {line.split("job ")[1][0]: line for line in screen_lines(app) if "job " in line}
+        expected = ["▶ Running", "! Needs input", "↯ Interrupted", "■ Stopped", "✓ Completed", "· odd_new_st…"]
+        for i, look in enumerate(expected):
+            if size[0] < 100:
+                assert rows[str(i)].startswith(f"│ {look}"), rows[str(i)]
+            else:
+                assert rows[str(i)].startswith(f"│ {look[0]}"), rows[str(i)]

@@ -9,48 +9,48 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from duvo_tui.api.status import RunStatus
 from duvo_tui.text import clean_line
 
 if TYPE_CHECKING:
     from duvo_tui.api.models import Run
 
-__all__ = ["STATUS_LOOK", "RunRow", "agent_label", "format_age", "short_id", "status_look"]
+__all__ = ["STATUS_RANK", "RunRow", "agent_label", "format_age", "short_id", "status_look"]
 
-STATUS_LOOK: dict[str, tuple[str, str, str]] = {
-    # status: (symbol, word, component-class suffix); the symbol keeps the list readable without colour.
-    "running": ("▶", "running", "active"),
-    "starting": ("◌", "starting", "active"),
-    "pending": ("◌", "pending", "active"),
-    "not_started": ("◌", "queued", "active"),
-    "waiting": ("?", "waiting", "waiting"),
-    "needs_attention": ("!", "attention", "waiting"),
-    "completed": ("✓", "done", "done"),
-    "failed": ("✗", "failed", "failed"),
-    "interrupted": ("↯", "interrupted", "failed"),
-    "stopped": ("■", "stopped", "muted"),
+_LOOK: dict[RunStatus, tuple[str, str]] = {
+    # status: (symbol, component-class suffix); the symbol keeps the list readable without colour.
+    RunStatus.RUNNING: ("▶", "active"),
+    RunStatus.STARTING: ("◌", "active"),
+    RunStatus.PENDING: ("◌", "active"),
+    RunStatus.NOT_STARTED: ("◌", "active"),
+    RunStatus.WAITING: ("?", "waiting"),
+    RunStatus.NEEDS_ATTENTION: ("!", "waiting"),
+    RunStatus.COMPLETED: ("✓", "done"),
+    RunStatus.FAILED: ("✗", "failed"),
+    RunStatus.INTERRUPTED: ("↯", "failed"),
+    RunStatus.STOPPED: ("■", "muted"),
 }
 
 # Lower sorts first in the "status" order: what needs a person, then what is moving, then the rest.
-STATUS_RANK = {
-    "waiting": 0,
-    "needs_attention": 0,
-    "running": 1,
-    "starting": 1,
-    "pending": 2,
-    "not_started": 2,
-    "failed": 3,
-    "interrupted": 3,
-    "completed": 4,
-    "stopped": 5,
+STATUS_RANK: dict[RunStatus, int] = {
+    RunStatus.WAITING: 0,
+    RunStatus.NEEDS_ATTENTION: 0,
+    RunStatus.RUNNING: 1,
+    RunStatus.STARTING: 1,
+    RunStatus.PENDING: 2,
+    RunStatus.NOT_STARTED: 2,
+    RunStatus.FAILED: 3,
+    RunStatus.INTERRUPTED: 3,
+    RunStatus.COMPLETED: 4,
+    RunStatus.STOPPED: 5,
 }
 
 
 def status_look(status: str) -> tuple[str, str, str]:
-    """(symbol, word, style suffix) for ``status``; unknown statuses are shown as they are."""
-    look = STATUS_LOOK.get(status)
-    if look is not None:
-        return look
-    return ("·", clean_line(status, 12) or "unknown", "muted")
+    """(symbol, name, style suffix) for ``status``; the name is the vocabulary's, an unknown status shows as it is."""
+    status = RunStatus(status or RunStatus.UNKNOWN)
+    symbol, kind = _LOOK.get(status, ("·", "muted"))
+    return symbol, clean_line(status.label, 12) or "unknown", kind
 
 
 def short_id(run_id: str) -> str:

@@ -292,10 +292,11 @@ class RunList(ScrollView, can_focus=True):
 
     def _columns(self, width: int) -> tuple[int, int, int, int]:
         """Widths of (status, agent, age, marker); the title takes the rest."""
+        # The status column fits the longest name (" ↯ Interrupted", " ! Needs input").
         if width >= 90:
-            return 13, 18, 5, 2
+            return 14, 18, 5, 2
         if width >= 60:
-            return 12, 14, 4, 2
+            return 14, 14, 4, 2
         return 2, 10, 4, 2
 
     def render_line(self, y: int) -> Strip:
