@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
+import warnings
 from importlib.resources import files
 from pathlib import Path
 
@@ -39,14 +41,36 @@ def state_dir() -> Path:
 
 
 def runtime_dir() -> Path:
-    """Lock files and the shared rate-budget file: what only matters while processes run."""
+    """Lock files and the shared rate-budget file: what only matters while processes run.
+
+    On Linux and the BSDs, ``$XDG_RUNTIME_DIR/duvo-tui`` when that variable names a folder of this user's that
+    nobody else may use (as the XDG spec asks). Without one (root over SSH, containers, cron) the folder
+    ``run`` in the state dir, which is private too; nothing is printed about it.
+    """
     home = _home()
     if home:
         return home / "run"
+    if os.name == "posix" and sys.platform != "darwin":
+        base = os.environ.get("XDG_RUNTIME_DIR", "")
+        return Path(base, APP_NAME) if _private_runtime_base(base) else state_dir() / "run"
+    with warnings.catch_warnings():
+        # platformdirs warns (RuntimeDirWarning) about an unusable XDG_RUNTIME_DIR; the fallback says enough.
+        warnings.simplefilter("ignore")
+        try:
+            return Path(platformdirs.user_runtime_dir(APP_NAME))
+        except Exception:  # some platforms have none; the state dir will do
+            return state_dir() / "run"
+
+
+def _private_runtime_base(path: str) -> bool:
+    """True for an absolute path to a real folder (not a symlink) owned by this user, closed to others."""
+    if not os.path.isabs(path):
+        return False
     try:
-        return Path(platformdirs.user_runtime_dir(APP_NAME))
-    except Exception:  # some platforms have none; the state dir will do
-        return state_dir() / "run"
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & _OTHERS
 
 
 def styles_dir() -> Path:

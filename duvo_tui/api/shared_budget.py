@@ -71,7 +71,9 @@ class SharedBudgetFile:
     def __init__(self, path: Path, *, wall_clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._wall = wall_clock
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        from duvo_tui.locations import ensure_private_dir
+
+        ensure_private_dir(self.path.parent)  # and every folder it makes above it
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:

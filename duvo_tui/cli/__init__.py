@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -94,33 +95,14 @@ def _error(message: str) -> None:
     print(f"duvo-tui: error: {scrub(message)}", file=sys.stderr)
 
 
-def _setup_debug_logging() -> Callable[[], None]:
-    """Request logs on stderr, keys masked; returns a function that undoes it."""
-    import logging
+def _new_debug_log() -> Path:
+    from duvo_tui.cli.context import UsageError
+    from duvo_tui.cli.debug_log import new_log_file
 
-    class ScrubbingFormatter(logging.Formatter):
-        def format(self, record: logging.LogRecord) -> str:
-            return scrub(super().format(record))
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    # These log every byte of the connection; the request lines of httpx are enough.
-    quiet = {name: logging.getLogger(name) for name in ("httpcore", "hpack", "asyncio")}
-    levels = {name: logger.level for name, logger in quiet.items()}
-    for logger in quiet.values():
-        logger.setLevel(logging.INFO)
-
-    def undo() -> None:
-        root.removeHandler(handler)
-        root.setLevel(previous)
-        for name, logger in quiet.items():
-            logger.setLevel(levels[name])
-
-    return undo
+    try:
+        return new_log_file()
+    except OSError as error:
+        raise UsageError(f"--debug: cannot make the debug log file: {error}") from None
 
 
 def _exit_status(error: Exception) -> int | None:
@@ -144,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in arguments
     undo_logging: Callable[[], None] | None = None
+    debug_log: Path | None = None
     try:
         modules = _available_modules()
         parser = build_parser(modules)
@@ -155,14 +138,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not hasattr(args, key):
                 setattr(args, key, value)
         debug = bool(args.debug)
-        if debug:
-            undo_logging = _setup_debug_logging()
         handler: Handler | None = getattr(args, "handler", None)
+        # A full-screen dashboard owns the terminal: its debug log goes to a file (default command: the dashboard).
+        full_screen = bool(getattr(args, "full_screen", False))
         if handler is None:
-            handler = _default_handler(modules)
+            handler, full_screen = _default_handler(modules), True
         if handler is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        if debug:
+            from duvo_tui.cli.debug_log import setup_debug_logging
+
+            if full_screen:
+                debug_log = args.debug_log = _new_debug_log()
+            undo_logging = setup_debug_logging(debug_log)
         return int(handler(args) or 0)
     except KeyboardInterrupt:
         print("duvo-tui: interrupted", file=sys.stderr)
@@ -195,3 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if undo_logging is not None:
             undo_logging()
+        if debug_log is not None:
+            from duvo_tui.cli.debug_log import shown_path
+
+            print(f"duvo-tui: debug log: {shown_path(debug_log)}", file=sys.stderr)

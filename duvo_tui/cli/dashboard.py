@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="scenario time runs X times faster (default 1)")
     parser.add_argument("--seed", type=int, default=7, help="seed for the scenarios' content (default 7)")
     parser.add_argument("--no-runs", action="store_true", help="start no runs (an empty dashboard)")
-    parser.set_defaults(handler=run_demo)
+    parser.set_defaults(handler=run_demo, full_screen=True)
 
 
 def register_options(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +105,9 @@ def _run_app(
     on_ready: Callable[[Any, Any], Awaitable[None]] | None = None,
     *,
     webhook: tuple[str | None, str | None] = (None, None),
+    debug_log: Any = None,
 ) -> int:
+    from duvo_tui.cli.debug_log import shown_path
     from duvo_tui.config import set_theme
     from duvo_tui.ui.app import make_app
 
@@ -138,9 +140,11 @@ def _run_app(
         save_theme=save_theme,
         on_close=close_client,
         on_ready=ready,
+        debug_log=shown_path(debug_log) if debug_log is not None else None,
     )
     result = app.run()
-    return int(result or 0)
+    # A crash (an exception inside the app) sets the return code; a normal quit gives the app's result.
+    return app.return_code or int(result or 0)
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
@@ -162,7 +166,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
         print(_no_key_message(profile, config), file=sys.stderr)
         return EXIT_USAGE
     register_secret(profile.api_key)
-    return _run_app(profile, config, getattr(args, "config", None) or config.path, webhook=webhook)
+    config_path = getattr(args, "config", None) or config.path
+    return _run_app(profile, config, config_path, webhook=webhook, debug_log=getattr(args, "debug_log", None))
 
 
 default_handler = run_dashboard
@@ -187,4 +192,4 @@ def run_demo(args: argparse.Namespace) -> int:
             if not args.no_runs:
                 await seed_demo_runs(service, client, agents)
 
-        return _run_app(profile, config, env.config_path, on_ready=seed)
+        return _run_app(profile, config, env.config_path, on_ready=seed, debug_log=getattr(args, "debug_log", None))

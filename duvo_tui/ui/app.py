@@ -97,8 +97,11 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         on_close: Callable[[], Awaitable[None]] | None = None,
         on_ready: Callable[[Any], Awaitable[Any]] | None = None,
         own_service: bool = True,
+        debug_log: str | None = None,
     ) -> None:
         super().__init__()
+        self.debug_log = debug_log
+        """Where ``--debug`` writes its log (shown in the header), None without ``--debug``."""
         self._on_ready = on_ready
         self._service_factory: Callable[[], Any] | None = None
         if callable(service) and not hasattr(service, "subscribe"):
@@ -211,7 +214,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
     def get_default_screen(self) -> Screen:
         name = getattr(self.profile, "label", None) or getattr(self.profile, "name", "default")
         base_url = getattr(self.profile, "base_url", "")
-        screen = DashboardScreen(str(name), str(base_url), clock=self.clock)
+        screen = DashboardScreen(str(name), str(base_url), clock=self.clock, debug_log=self.debug_log)
         self.install_screen(screen, "dashboard")
         return screen
 
@@ -392,13 +395,15 @@ def make_app(
     on_close: Callable[[], Awaitable[None]] | None = None,
     on_ready: Callable[[Any], Awaitable[Any]] | None = None,
     own_service: bool = True,
+    debug_log: str | None = None,
 ) -> DuvoApp:
     """The dashboard for ``service`` (a DuvoService, or a function returning one, called after the first frame
     so that the client and httpx load while the screen already shows) and ``profile`` (a config Profile).
 
     ``clock`` gives "now" for ages (tests freeze it); ``save_theme`` remembers a theme choice; ``on_close``
     runs after the service is closed when the app exits; ``on_ready(service)`` runs once the service has
-    started (the demo starts its runs there); ``own_service`` makes the app start and close the service.
+    started (the demo starts its runs there); ``own_service`` makes the app start and close the service;
+    ``debug_log`` is the path of the ``--debug`` log file, shown in the header.
     """
     app = DuvoApp(
         service,
@@ -408,6 +413,7 @@ def make_app(
         on_close=on_close,
         on_ready=on_ready,
         own_service=own_service,
+        debug_log=debug_log,
     )
     if theme:
         try:

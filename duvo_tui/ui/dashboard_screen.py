@@ -41,17 +41,25 @@ class DashboardScreen(Screen):
         Binding("4", "show_pane(3)", "Human request", show=False, id="pane.request"),
     ]
 
-    def __init__(self, profile: str, base_url: str, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        profile: str,
+        base_url: str,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        debug_log: str | None = None,
+    ) -> None:
         super().__init__(id="dashboard")
         self.profile_name = profile
         self.base_url = base_url
+        self.debug_log = debug_log
         self.clock = clock
         self.active_pane = 0
         self.populated = False
         """True once every pane's widgets are mounted (see :meth:`populate`)."""
 
     def compose(self) -> ComposeResult:
-        yield DashboardHeader(self.profile_name, self.base_url, id="header")
+        yield DashboardHeader(self.profile_name, self.base_url, debug_log=self.debug_log, id="header")
         yield Tabs(*(Tab(f"{n + 1} {name}", id=f"tab-{n}") for n, name in enumerate(_PANE_NAMES)), id="pane-tabs")
         with Container(id="panes"):
             yield RunsPane(clock=self.clock, id="runs-pane", classes="pane -active")

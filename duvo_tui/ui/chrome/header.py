@@ -59,10 +59,12 @@ class DashboardHeader(Widget):
     profile_color: reactive[str] = reactive("")
     """The profile's colour (a Rich colour name or #rrggbb), checked by the caller; empty for none."""
 
-    def __init__(self, profile: str, base_url: str, **kwargs) -> None:
+    def __init__(self, profile: str, base_url: str, *, debug_log: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.profile = clean_line(profile, 30)
         self.base_url = clean_line(base_url, 60)
+        self.debug_log = clean_line(debug_log or "", 200)
+        """The ``--debug`` log file's path (empty without ``--debug``): the log goes there, not to the screen."""
 
     def render(self) -> Text:
         width = self.size.width or 120
@@ -82,13 +84,24 @@ class DashboardHeader(Widget):
             parts.insert(2, (" READ-ONLY ", "bold reverse red"))
         if self.waiting:
             parts.append((f"  ◆ {self.waiting} waiting", "bold yellow"))
+        debug_style = "bold yellow"
+        if self.debug_log:
+            parts.append((f"  debug log {self.debug_log}", debug_style))
         tail = [(" budget ", "dim"), (bar, bar_style), (" " + words + " ", "")]
         tail_len = sum(len(t) for t, _ in tail)
-        # Drop the URL, then the profile name, when there is not room for everything.
-        for drop in (3 if self.read_only else 2, 1):
+        # When there is not room for everything: drop the URL, show only the debug log's file name, drop the
+        # profile name, then show only that a debug log is written.
+        name = self.debug_log.rsplit("/", 1)[-1]
+        shrink = [(3 if self.read_only else 2, ("", ""))]
+        if self.debug_log:
+            shrink.append((len(parts) - 1, (f"  debug log …/{name}", debug_style)))
+        shrink.append((1, ("", "")))
+        if self.debug_log:
+            shrink.append((len(parts) - 1, ("  DEBUG", debug_style)))
+        for index, replacement in shrink:
             if sum(len(t) for t, _ in parts) + tail_len <= width:
                 break
-            parts[drop] = ("", "")
+            parts[index] = replacement
         if sum(len(t) for t, _ in parts) + tail_len > width:
             tail = [(" " + words.split(" · ")[0] + " ", "")]
             tail_len = sum(len(t) for t, _ in tail)
