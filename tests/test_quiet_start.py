@@ -278,3 +278,20 @@ def test_without_debug_the_header_says_nothing_of_a_log():
     from duvo_tui.ui.chrome.header import DashboardHeader
 
     assert DashboardHeader("work", "https://api.duvo.ai").debug_log == ""
+
+
+def test_a_dashboard_that_cannot_start_exits_1(tmp_path):
+    """As a wheel without its stylesheets did: the crash is shown and the exit status says so."""
+    script = (
+        "import sys, duvo_tui.ui.app as app\n"
+        "app.DuvoApp.CSS_PATH = [app.STYLES / 'missing.tcss']\n"
+        "from duvo_tui.cli import main\n"
+        "sys.exit(main(['demo', '--no-runs']))\n"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    child = PtyProcess([sys.executable, "-c", script], env=user_env(home), cwd=tmp_path, columns=120, rows=40)
+    child.drain(timeout=60)
+    status = child.close(b"", timeout=5)
+    assert "missing.tcss" in _screen(child)
+    assert status == 1
