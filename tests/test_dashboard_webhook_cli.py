@@ -18,7 +18,7 @@ def captured(monkeypatch):
     """Replace the app with a recorder of what it would have been given."""
     calls: list[dict] = []
 
-    def fake_run_app(profile, config, config_path, on_ready=None, *, webhook=(None, None)):
+    def fake_run_app(profile, config, config_path, on_ready=None, *, webhook=(None, None), debug_log=None):
         calls.append({"profile": profile, "webhook": webhook})
         return 0
 
