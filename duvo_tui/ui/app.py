@@ -93,6 +93,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         *,
         profile: Any = None,
         clock: Callable[[], datetime] | None = None,
+        theme: str | None = None,
         save_theme: Callable[[str], None] | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
         on_ready: Callable[[Any], Awaitable[Any]] | None = None,
@@ -111,6 +112,14 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         self.profile = profile
         self.clock = clock or _utc_now
         self._save_theme = save_theme
+        self._theme_on_file = theme
+        """The theme the config file holds: only a different choice, made while the app runs, is written."""
+        self._theme_choosable = False
+        if theme:
+            try:
+                self.theme = theme
+            except Exception:  # a theme this Textual does not know: keep the default
+                pass
         self._on_close = on_close
         self._own_service = own_service
         self._unsubscribe: Callable[[], None] | None = None
@@ -219,6 +228,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         return screen
 
     def on_mount(self) -> None:
+        self._theme_choosable = True
         # After the first frame the panes get their widgets; once those are drawn, the service starts.
         self.call_after_refresh(self._populate)
 
@@ -313,11 +323,15 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         await self._close_service()
 
     def watch_theme(self, theme: str) -> None:
-        if self._save_theme is not None and self.is_mounted:
-            try:
-                self._save_theme(theme)
-            except Exception as error:
-                self.say(f"Theme not saved: {error}", severity="warning")
+        # Only a choice the person makes is written: not the theme applied on start (that rewrote the file each
+        # time, replacing a symlinked dotfile with a plain 0600 file).
+        if self._save_theme is None or not self._theme_choosable or theme == self._theme_on_file:
+            return
+        self._theme_on_file = theme
+        try:
+            self._save_theme(theme)
+        except Exception as error:
+            self.say(f"Theme not saved: {error}", severity="warning")
 
     # --- selection -----------------------------------------------------------------------------------
 
@@ -409,17 +423,13 @@ def make_app(
         service,
         profile=profile,
         clock=clock,
+        theme=theme,
         save_theme=save_theme,
         on_close=on_close,
         on_ready=on_ready,
         own_service=own_service,
         debug_log=debug_log,
     )
-    if theme:
-        try:
-            app.theme = theme
-        except Exception:
-            pass
     if keymap:
         # Remapped now; the check for unknown ids and clashes (which loads every UI module) waits until the
         # dashboard shows, and its findings are announced then.
