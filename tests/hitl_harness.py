@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 
 from duvo_tui.api.models import HumanRequest
 from duvo_tui.service.drafts import DraftStore
-from duvo_tui.service.responder import Outcome, Submission, submit
+from duvo_tui.service.responder import Outcome, Submission, answer
 from duvo_tui.service.service import ServiceSettings
 from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
 from tests.feed_service import wait_until
@@ -30,6 +30,8 @@ class FormHarness(App):
         self.drafts = drafts if drafts is not None else DraftStore()
         self.submitted: list[HumanRequestForm.Submit] = []
         self.outcomes: list[Outcome] = []
+        self.keys: list[str | None] = []
+        """The Idempotency-Key of each answer sent (the client's retries inside reuse it)."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -46,10 +48,15 @@ class FormHarness(App):
 
     @work(exclusive=True, group="hitl", exit_on_error=False)
     async def _send(self, event: HumanRequestForm.Submit) -> None:
-        submission = Submission(event.run_id, event.request_id, event.approved, event.answers, event.idempotency_key)
-        outcome = await submit(self.respond, submission, self.drafts)
+        submission = Submission(event.run_id, event.request_id, event.approved, event.answers)
+        outcome = await answer(self._respond, submission, self.drafts)
         self.outcomes.append(outcome)
-        self.form.submit_finished(event.request_id, outcome)
+        self.form.post_message(HumanRequestForm.Finished(event.request_id, outcome))
+
+
+    async def _respond(self, run_id: str, request_id: str, **kwargs: Any) -> object:
+        self.keys.append(kwargs.get("idempotency_key"))
+        return await self.respond(run_id, request_id, **kwargs)
 
 
 async def wait_for_request(client: Any, run_id: str, limit: float = 10.0) -> HumanRequest:
@@ -71,18 +78,21 @@ FAST = ServiceSettings(
 
 
 @contextlib.asynccontextmanager
-async def dashboard(emulator: Any, tmp_path: Any, size: tuple[int, int] = (120, 40)) -> AsyncIterator[Any]:
-    """The dashboard on a real service over a real client against ``emulator``; closed afterwards."""
+async def dashboard(
+    emulator: Any, tmp_path: Any, size: tuple[int, int] = (120, 40), message_hook: Any = None, **client_options: Any
+) -> AsyncIterator[Any]:
+    """The dashboard on a real service over a real client against ``emulator``; closed afterwards.
+    ``message_hook`` sees every Textual message; ``client_options`` go to the client (``max_retries=0``...)."""
     from duvo_tui.api.client import DuvoClient
     from duvo_tui.config import Profile
     from duvo_tui.service.service import DuvoService
     from duvo_tui.ui.app import make_app
 
-    client = DuvoClient(emulator.base_url, emulator.api_key)
+    client = DuvoClient(emulator.base_url, emulator.api_key, **client_options)
     service = DuvoService(client, FAST, state_dir=tmp_path / "state")
     profile = Profile(name="test", base_url=emulator.base_url, api_key=emulator.api_key)
     app = make_app(service, profile, on_close=client.aclose)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, message_hook=message_hook) as pilot:
         await wait_until(pilot, lambda: app.service_started)
         yield app, pilot, service
 

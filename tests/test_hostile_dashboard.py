@@ -25,6 +25,7 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.models import HumanRequest, Message, Run
 from duvo_tui.emulator.state import HumanRequestRecord, RunRecord, SandboxRecord, iso
 from duvo_tui.service import events as ev
+from duvo_tui.service.responder import Outcome, Submission, answer
 from duvo_tui.ui.app import DuvoApp, make_app
 from tests.feed_service import wait_until
 
@@ -126,9 +127,9 @@ class EmulatorFeed:
         assert detail.run is not None
         return detail.run
 
-    async def respond(self, run_id: str, request_id: str, approved: bool | None = None, answers: Any = None) -> Any:
-        self.commands.append(("respond", request_id))
-        return await self.client.respond(run_id, request_id, approved=approved, answers=answers)
+    async def respond(self, submission: Submission) -> Outcome:
+        self.commands.append(("respond", submission.request_id))
+        return await answer(self.client.respond, submission)
 
 
 # --- putting hostile data into the emulator ----------------------------------------------------------------

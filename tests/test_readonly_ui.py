@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
 from duvo_tui.readonly import ReadOnlyError, guard_client
-from duvo_tui.service.responder import Submission, submit
+from duvo_tui.service.responder import Submission
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import DuvoApp, make_app
 from duvo_tui.ui.chrome.header import DashboardHeader
@@ -113,7 +113,7 @@ async def test_stop_post_and_respond_are_refused(emulator, tmp_path):
 
         # The answering form sends through the service; the guard refuses and the form hears why.
         request = service.pending_requests()[0]
-        outcome = await submit(service.respond, Submission(run_id, request.id, approved=True))
+        outcome = await service.respond(Submission(run_id, request.id, approved=True))
         assert outcome.kind == "failed" and "read-only" in outcome.message
         assert "answer human requests" in outcome.message
         with pytest.raises(ReadOnlyError):

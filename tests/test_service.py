@@ -14,6 +14,7 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service import DuvoService, ServiceSettings
 from duvo_tui.service import events as ev
+from duvo_tui.service.responder import Submission
 
 
 class CountingTransport(httpx.AsyncHTTPTransport):
@@ -283,7 +284,8 @@ async def test_answering_here_resolves_the_request_and_the_run_goes_on(tmp_path)
                 run = await service.start_run(emu.agents["approval"])
                 await wait_until(lambda: service.pending_requests())
                 request = service.pending_requests()[0]
-                await service.respond(run.id, request.id, approved=True)
+                outcome = await service.respond(Submission(run.id, request.id, approved=True))
+                assert outcome.ok and outcome.message == "Approved."
                 resolved = rec.of(ev.HumanRequestResolved)
                 assert [(e.request_id, e.answered_here) for e in resolved] == [(request.id, True)]
                 await wait_until(lambda: service.run(run.id).status == "completed")

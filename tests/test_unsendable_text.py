@@ -21,7 +21,7 @@ from duvo_tui.api.budget import RateBudget
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.sendable import check_body, unencodable_at
 from duvo_tui.service.drafts import Draft, DraftStore, QuestionDraft
-from duvo_tui.service.responder import Submission, idempotency_key_for, submit
+from duvo_tui.service.responder import Submission, answer, idempotency_key_for
 from tests.cli_support import new_sandbox
 
 BAD_BYTES = b"caf\xff".decode("utf-8", "surrogateescape")  # "caf\udcff"
@@ -208,7 +208,7 @@ async def test_submitting_an_unencodable_answer_fails_and_keeps_the_draft(emulat
         emulator.state.fail_next(1, status=502)
         submission = Submission(run.id, request.id, answers={question: BAD_BYTES}, idempotency_key=str(uuid.uuid4()))
 
-        outcome = await submit(client.respond, submission, store)
+        outcome = await answer(client.respond, submission, store)
 
         assert outcome.kind == "failed" and not outcome.final
         assert outcome.message == f"Not sent: answers (answer 1): {BYTE_NOTE}"

@@ -4,7 +4,7 @@ Two processes: the emulator (``fault_rate`` 0.1, ``latency_ms`` 200) serves from
 (:mod:`duvo_tui.bench.soak_emulator`), so that the dashboard's memory is measured alone; the dashboard runs
 headless through ``App.run_test`` with the real ``DuvoService`` and client. The script
 tracks ``--runs`` runs of every scenario, answers each human request through the answering path the form
-uses (``responder.submit`` with one Idempotency-Key per answer), keeps posting messages to finished runs,
+uses (``DuvoService.respond`` with one Idempotency-Key per answer), keeps posting messages to finished runs,
 writes files into a watched folder that a ``FolderWatcher`` uploads, and now and then has the emulator
 close its socket for a few seconds (connection drops). At the end it reports:
 
@@ -146,7 +146,7 @@ async def soak(
     from duvo_tui.api.client import DuvoClient
     from duvo_tui.bench import soak_memory
     from duvo_tui.service import events as ev
-    from duvo_tui.service.responder import Submission, submit
+    from duvo_tui.service.responder import Submission
     from duvo_tui.service.service import DuvoService, ServiceSettings
     from duvo_tui.service.uploader import Uploader
     from duvo_tui.service.watcher import FolderWatcher, WatchSettings
@@ -199,7 +199,7 @@ async def soak(
                 request.run_id, request.id, idempotency_key=f"soak-{request.id}", **_answer_for(request)
             )
             for _attempt in range(6):
-                outcome = await submit(service.respond, submission)
+                outcome = await service.respond(submission)
                 answered[request.id] = outcome.kind
                 if outcome.final:
                     return

@@ -312,6 +312,8 @@ def _respond(args: argparse.Namespace) -> int:
     profile = _connect(args, "respond")
 
     async def go() -> Any:
+        from duvo_tui.service.responder import Submission
+
         async with open_client(profile) as client:
             detail = await client.get_run(run_id, urgent=True)
             if detail.run is None:
@@ -322,7 +324,8 @@ def _respond(args: argparse.Namespace) -> int:
             if request.is_approval:
                 if args.answer:
                     raise UsageError(f"the request {request.title!r} asks for approval: use --approve or --deny")
-                return await client.respond(run_id, request.id, approved=bool(args.approve))
+                submission = Submission(run_id, request.id, approved=bool(args.approve))
+                return await _answered(_local_service(profile, client), submission)
             if not args.answer:
                 raise UsageError(f"the request {request.title!r} asks questions: answer each with --answer")
             import sys
@@ -334,7 +337,8 @@ def _respond(args: argparse.Namespace) -> int:
             answers = build_answers(request, args.answer, notes)
             for note in notes:
                 print(f"duvo-tui: note: {clean_line(note, 300)}", file=sys.stderr)
-            return await client.respond(run_id, request.id, answers=answers)
+            submission = Submission(run_id, request.id, answers=answers)
+            return await _answered(_local_service(profile, client), submission)
 
     result = run_async(go())
     if isinstance(result, str):
@@ -347,6 +351,16 @@ def _respond(args: argparse.Namespace) -> int:
         what = f": {clean_line(result.response, 120)}" if result.response else ""
         print(f"Answered {clean_line(result.title, 80) or 'the request'} of run {run_id}{what}")
     return 0
+
+
+async def _answered(service: Any, submission: Any) -> Any:
+    """The server's reply to ``submission``, sent the way the dashboard sends it (draft, key, retries inside)."""
+    outcome = await service.respond(submission)
+    if outcome.ok:
+        return outcome.result
+    if outcome.error is not None:
+        raise outcome.error  # the same one line and exit status as any failed call
+    return outcome.message
 
 
 def _stop(args: argparse.Namespace) -> int:

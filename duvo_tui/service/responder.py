@@ -1,29 +1,36 @@
 """Sending a person's answer to a human request, and saying plainly what happened.
 
-:func:`submit` calls ``respond`` (``DuvoService.respond`` or ``DuvoClient.respond``) once with the answer's
-Idempotency-Key (the client retries transient failures and 429s with that same key), clears the draft only
-when the server confirmed, and turns every failure into an :class:`Outcome` a form can show.
+:func:`answer` is the one way an answer leaves duvo-tui (the dashboard's form and ``runs respond`` both come
+here, through ``DuvoService.respond``): it keeps the answer as a draft until the server confirmed it, sends it
+once with an Idempotency-Key derived from the draft (so a retry, even after a restart, is the same answer; the
+client retries transient failures and 429s with that key), and turns every failure into an :class:`Outcome`.
+It never raises for a failure of the answer: one submission, one outcome.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
+import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from duvo_tui.api.errors import ConflictError, DuvoError, NotFoundError, ValidationError
-from duvo_tui.service.drafts import DraftStore
+from duvo_tui.api.models import HumanRequestResult
+from duvo_tui.service.drafts import Draft, DraftStore, QuestionDraft
 from duvo_tui.text import clean_line
 
-__all__ = ["Outcome", "Submission", "idempotency_key_for", "submit"]
+__all__ = ["Outcome", "RespondCall", "Submission", "answer", "idempotency_key_for"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One answer to send: ``approved`` for an approval, ``answers`` (question -> answer) for questions."""
+    """One answer to send: ``approved`` for an approval, ``answers`` (question -> answer) for questions.
+
+    ``idempotency_key`` is for callers that keep their own (a benchmark); otherwise the draft's key is used."""
 
     run_id: str
     request_id: str
@@ -38,6 +45,10 @@ class Outcome:
 
     kind: str
     message: str
+    result: HumanRequestResult | None = None
+    """The server's reply, when it took the answer."""
+    error: Exception | None = field(default=None, compare=False)
+    """What went wrong, when something did (the command line turns it into its exit status)."""
 
     @property
     def ok(self) -> bool:
@@ -65,40 +76,69 @@ def idempotency_key_for(salt: str, approved: bool | None, answers: Mapping[str, 
     return str(uuid.uuid5(namespace, payload))
 
 
-def _takes_key(respond: Callable[..., Any]) -> bool:
-    try:
-        parameters = inspect.signature(respond).parameters
-    except (TypeError, ValueError):
-        return False
-    return "idempotency_key" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+class RespondCall(Protocol):
+    """The client's ``respond``: one POST with the given Idempotency-Key (retried inside with that key)."""
+
+    async def __call__(
+        self,
+        run_id: str,
+        request_id: str,
+        *,
+        approved: bool | None = None,
+        answers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> HumanRequestResult: ...
 
 
-async def submit(
-    respond: Callable[..., Awaitable[Any]], submission: Submission, drafts: DraftStore | None = None
-) -> Outcome:
+def _key(submission: Submission, drafts: DraftStore | None) -> str:
+    """The submission's Idempotency-Key: from its draft's random salt, the draft kept on disk until confirmed."""
+    if submission.idempotency_key:
+        return submission.idempotency_key
+    draft = drafts.load(submission.request_id) if drafts is not None else None
+    if draft is None:
+        draft = Draft(run_id=submission.run_id, request_id=submission.request_id)
+    draft.approved = submission.approved
+    if submission.answers and not draft.answers:
+        # Answered without the form (the command line): keep the answers, so a failed send loses nothing.
+        draft.answers = {q: QuestionDraft(text=a) for q, a in submission.answers.items()}
+    if drafts is not None:
+        try:
+            drafts.save(draft)
+        except OSError as error:  # the answer is still sent; only a retry after a restart would get a new key
+            log.warning("draft of %s not saved: %s", submission.request_id, error)
+    return idempotency_key_for(draft.idempotency_key, submission.approved, submission.answers)
+
+
+async def answer(respond: RespondCall, submission: Submission, drafts: DraftStore | None = None) -> Outcome:
     """Send ``submission`` through ``respond``; delete its draft once the server confirmed. Never raises DuvoError."""
-    kwargs: dict[str, Any] = {"approved": submission.approved, "answers": submission.answers}
-    if submission.idempotency_key and _takes_key(respond):
-        kwargs["idempotency_key"] = submission.idempotency_key
     try:
-        await respond(submission.run_id, submission.request_id, **kwargs)
+        key = _key(submission, drafts)
+        result = await respond(
+            submission.run_id,
+            submission.request_id,
+            approved=submission.approved,
+            answers=submission.answers,
+            idempotency_key=key,
+        )
     except ConflictError as error:
         text = clean_line(error.message, 300)
         if "answered" in text.lower():
-            return Outcome("answered_elsewhere", f"This request was already answered elsewhere ({text}).")
-        return Outcome("not_waiting", f"The run is no longer waiting for this answer ({text}).")
+            return Outcome("answered_elsewhere", f"This request was already answered elsewhere ({text}).", error=error)
+        return Outcome("not_waiting", f"The run is no longer waiting for this answer ({text}).", error=error)
     except NotFoundError as error:
-        return Outcome("gone", f"The request or its run no longer exists ({clean_line(error.message, 300)}).")
+        message = f"The request or its run no longer exists ({clean_line(error.message, 300)})."
+        return Outcome("gone", message, error=error)
     except ValidationError as error:
-        return Outcome("refused", f"The server refused the answer: {clean_line(str(error), 300)}")
+        return Outcome("refused", f"The server refused the answer: {clean_line(str(error), 300)}", error=error)
     except DuvoError as error:
-        return Outcome("failed", f"Not sent: {clean_line(str(error), 300)}")
+        return Outcome("failed", f"Not sent: {clean_line(str(error), 300)}", error=error)
     except Exception as error:
-        return Outcome("failed", f"Not sent: {clean_line(repr(error), 300)}")
+        return Outcome("failed", f"Not sent: {clean_line(repr(error), 300)}", error=error)
     if drafts is not None:
         try:
             drafts.delete(submission.request_id)
         except OSError:
             pass
-    what = {True: "Approved.", False: "Denied."}.get(submission.approved, "Answers sent.")  # type: ignore[arg-type]
-    return Outcome("answered", what)
+    if submission.approved is None:
+        return Outcome("answered", "Answers sent.", result)
+    return Outcome("answered", "Approved." if submission.approved else "Denied.", result)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ from duvo_tui import locations
 from duvo_tui.api.models import HumanRequest, Message, Run, Sandbox, SandboxFile
 from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
+from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.poller import Poller, merge_run
+from duvo_tui.service.responder import Outcome, Submission, answer
 from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler, SchedulerSettings
 from duvo_tui.service.store import RunStore, TrackedRun, state_file_for
 
@@ -100,6 +102,8 @@ class DuvoService:
         account = self.team_id or getattr(client, "masked_key", "") or ""
         path = state_file_for(state_dir, getattr(client, "base_url", ""), account) if state_dir else None
         self.store = RunStore(path)
+        self.drafts: DraftStore | None = DraftStore(state_dir) if state_dir else None
+        """Answers in progress, kept until the server confirmed them (None: nothing persists)."""
         self.scheduler = Scheduler(self.settings)
         self.clock = clock
         self.poller = Poller(
@@ -312,26 +316,22 @@ class DuvoService:
         self._poke(run_id)
         return message
 
-    async def respond(
-        self,
-        run_id: str,
-        request_id: str,
-        approved: bool | None = None,
-        answers: Mapping[str, str] | None = None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> Any:
-        """Answer a human request; the request is resolved (``answered_here``) once the server took it."""
-        result = await self.client.respond(
-            run_id, request_id, approved=approved, answers=answers, idempotency_key=idempotency_key
-        )
-        tracked = self.store.get(run_id)
-        if tracked is not None and tracked.pending is not None and tracked.pending.id == request_id:
-            tracked.pending = None
-            self.store.mark_dirty()
-        self._emit(ev.HumanRequestResolved(run_id, request_id, answered_here=True))
-        self._poke(run_id)
-        return result
+    async def respond(self, submission: Submission) -> Outcome:
+        """Answer a human request: drafts, the Idempotency-Key and the client's retries inside; one outcome.
+
+        Once the server took the answer the request is resolved (``answered_here``); when it was closed
+        meanwhile, the run is looked at again."""
+        outcome = await answer(self.client.respond, submission, self.drafts)
+        run_id, request_id = submission.run_id, submission.request_id
+        if outcome.ok:
+            tracked = self.store.get(run_id)
+            if tracked is not None and tracked.pending is not None and tracked.pending.id == request_id:
+                tracked.pending = None
+                self.store.mark_dirty()
+            self._emit(ev.HumanRequestResolved(run_id, request_id, answered_here=True))
+        if outcome.final:
+            self._poke(run_id)
+        return outcome
 
     async def create_sandbox(self) -> Sandbox:
         """A new sandbox (a person asked for it: urgent)."""

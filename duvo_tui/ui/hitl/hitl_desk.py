@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from duvo_tui.service.drafts import DraftStore
-from duvo_tui.service.responder import Outcome, Submission, submit
+from duvo_tui.service.responder import Outcome, Submission
 from duvo_tui.ui.chrome.notify import Notifier
 
 if TYPE_CHECKING:
@@ -21,10 +21,9 @@ __all__ = ["HitlDesk"]
 class HitlDesk:
     """Answering human requests inside the dashboard app (``app.service`` is the DuvoService)."""
 
-    def __init__(self, app: Any, notifier: Notifier | None = None, drafts: DraftStore | None = None) -> None:
+    def __init__(self, app: Any, notifier: Notifier | None = None) -> None:
         self.app = app
         self.notifier = notifier or Notifier()
-        self.drafts = drafts
 
     def _form(self, create: bool = False) -> HumanRequestForm | None:
         """The answering form; it is made (and its module loaded) when the first request is shown."""
@@ -33,7 +32,9 @@ class HitlDesk:
             return forms[0] if forms else None  # type: ignore[return-value]
         from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
 
-        form = HumanRequestForm(drafts=self.drafts or DraftStore(), id="hitl-form")
+        # The service's drafts: the form keeps the answer in progress there, the service removes it once sent.
+        drafts = getattr(self.app.service, "drafts", None) or DraftStore()
+        form = HumanRequestForm(drafts=drafts, id="hitl-form")
         self.app.screen_dashboard.query_one("#human-request").mount(form)
         return form
 
@@ -59,22 +60,21 @@ class HitlDesk:
             view.display = form is None or form.request is None
 
     def submit(self, event: HumanRequestForm.Submit) -> None:
-        """Send the form's answer in a worker and report the outcome back to the form."""
+        """Send the form's answer in a worker; its one outcome goes back to the form."""
         if self.app.read_only:
             self._finished(event.request_id, Outcome("refused", "This profile is read-only: it may not answer."))
             return
         self.app.run_worker(self._send(event), group="hitl", exit_on_error=False)
 
     async def _send(self, event: HumanRequestForm.Submit) -> None:
-        submission = Submission(event.run_id, event.request_id, event.approved, event.answers, event.idempotency_key)
-        drafts = self.drafts or (self._form().drafts if self._form() is not None else None)
-        outcome = await submit(self.app.service.respond, submission, drafts)
+        submission = Submission(event.run_id, event.request_id, event.approved, event.answers)
+        outcome = await self.app.service.respond(submission)
         self._finished(event.request_id, outcome)
 
     def _finished(self, request_id: str, outcome: Outcome) -> None:
         form = self._form()
         if form is not None:
-            form.submit_finished(request_id, outcome)
+            form.post_message(form.Finished(request_id, outcome))
         if not outcome.ok:
             self.app.say(outcome.message, severity="error", timeout=8)
 

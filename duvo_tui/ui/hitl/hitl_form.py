@@ -1,7 +1,7 @@
 """The form that answers a run's pending human request from the keyboard.
 
 Data goes down (:meth:`HumanRequestForm.show` with the request and who asks), a :class:`HumanRequestForm.Submit`
-message goes up, and the app reports the result back with :meth:`HumanRequestForm.submit_finished`.
+message goes up, and exactly one :class:`HumanRequestForm.Finished` comes back with the outcome.
 
 - Approval: the title, the description (markdown, rendered from cleaned text with links that open nothing),
   ``a`` approve / ``d`` deny, each confirmed by ``y``; any other key cancels.
@@ -29,7 +29,7 @@ from textual.widgets import Markdown, Static
 from duvo_tui.api.models import HumanRequest
 from duvo_tui.service.drafts import Draft, DraftStore, QuestionDraft
 from duvo_tui.service.events import Event, HumanRequestResolved
-from duvo_tui.service.responder import Outcome, idempotency_key_for
+from duvo_tui.service.responder import Outcome
 from duvo_tui.text import clean, clean_line
 from duvo_tui.ui.hitl.hitl_choices import QuestionBlock
 
@@ -78,13 +78,19 @@ class HumanRequestForm(Vertical, can_focus=True):
 
     @dataclass
     class Submit(Message):
-        """The person answered: send ``approved`` (approval) or ``answers`` (question -> answer) with the key."""
+        """The person answered: send ``approved`` (approval) or ``answers`` (question -> answer)."""
 
         run_id: str
         request_id: str
         approved: bool | None
         answers: dict[str, str] | None
-        idempotency_key: str
+
+    @dataclass
+    class Finished(Message):
+        """What became of a :class:`Submit`: exactly one for each, posted to the form by whoever sent it."""
+
+        request_id: str
+        outcome: Outcome
 
     def __init__(self, drafts: DraftStore | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -159,8 +165,12 @@ class HumanRequestForm(Vertical, can_focus=True):
             if event.request_id == self._request.id and not event.answered_here:
                 self._went_away()
 
+    def on_human_request_form_finished(self, message: Finished) -> None:
+        message.stop()
+        self.submit_finished(message.request_id, message.outcome)
+
     def submit_finished(self, request_id: str, outcome: Outcome) -> None:
-        """The app reports what became of a :class:`Submit`."""
+        """What became of a :class:`Submit` (its :class:`Finished` message calls this)."""
         if self._request is None or request_id != self._request.id:
             return
         self._sending = False
@@ -406,5 +416,4 @@ class HumanRequestForm(Vertical, can_focus=True):
         self._save_now()
         self._sending = True
         self._set_status("Sending…")
-        key = idempotency_key_for(draft.idempotency_key, approved, answers)
-        self.post_message(self.Submit(request.run_id, request.id, approved, answers, key))
+        self.post_message(self.Submit(request.run_id, request.id, approved, answers))
