@@ -178,13 +178,15 @@ def _expect(path: Path, value: Any, kind: type | tuple[type, ...], dotted: str, 
 
 
 def _table(path: Path, value: Any, dotted: str) -> dict[str, Any]:
-    return _expect(path, value, dict, dotted, "a table")
+    table: dict[str, Any] = _expect(path, value, dict, dotted, "a table")
+    return table
 
 
 def _opt_str(path: Path, table: Mapping[str, Any], key: str, dotted: str) -> str | None:
     if key not in table:
         return None
-    return _expect(path, table[key], str, f"{dotted}.{key}", "a string")
+    text: str = _expect(path, table[key], str, f"{dotted}.{key}", "a string")
+    return text
 
 
 def _field_names(cls: type) -> set[str]:

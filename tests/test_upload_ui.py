@@ -84,11 +84,11 @@ async def test_watch_status_rows_and_upload_by_path(tmp_path):
                 await pilot.press("enter")
 
                 def chosen_row():
-                    return next((r for r in app.query(UploadRow) if "chosen" in str(r._name.render())), None)
+                    return next((r for r in app.query(UploadRow) if "chosen" in str(r._file_name.render())), None)
 
                 await until(pilot, lambda: chosen_row() is not None and chosen_row().finished)
                 row = chosen_row()
-                assert str(row._name.render()) == "[b]chosen[@click=app.quit].bin"
+                assert str(row._file_name.render()) == "[b]chosen[@click=app.quit].bin"
                 assert row.state_text == "done" and row.has_class("-done")
                 assert (sandbox, "/workspace") in app.listings
 

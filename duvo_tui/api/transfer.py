@@ -68,6 +68,7 @@ def multipart_form(dest_path: str, source: Path | bytes) -> tuple[int, Callable[
     if isinstance(source, (bytes, bytearray, memoryview)):
         payload = bytes(source)
         size = len(payload)
+        described = name
 
         def open_body() -> Any:
             return payload
@@ -75,6 +76,7 @@ def multipart_form(dest_path: str, source: Path | bytes) -> tuple[int, Callable[
     else:
         file_path = Path(source)
         size = file_size(file_path)
+        described = str(file_path)
 
         def open_body() -> Any:
             return file_path.open("rb")  # httpx streams it in chunks
@@ -89,7 +91,7 @@ def multipart_form(dest_path: str, source: Path | bytes) -> tuple[int, Callable[
         try:
             body = open_body()
         except OSError as exc:
-            raise LocalFileError(f"cannot read {source}: {exc.strerror or exc}") from None
+            raise LocalFileError(f"cannot read {described}: {exc.strerror or exc}") from None
         return {"files": {"file": (name, body, "application/octet-stream")}, "data": {"path": dest_path}}
 
     return size, build

@@ -85,7 +85,7 @@ def build_parser(modules: Sequence[ModuleType] | None = None) -> argparse.Argume
 
 def _default_handler(modules: Sequence[ModuleType]) -> Handler | None:
     for module in modules:
-        handler = getattr(module, "default_handler", None)
+        handler: Handler | None = getattr(module, "default_handler", None)
         if handler is not None:
             return handler
     return None

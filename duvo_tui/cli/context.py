@@ -90,7 +90,9 @@ def open_client(profile: Profile) -> DuvoClient:
     from duvo_tui.readonly import guard_client
 
     budget = shared_budget_for(profile.base_url, profile.api_key)
-    return guard_client(DuvoClient(profile.base_url, profile.api_key, budget=budget), profile)
+    # A read-only profile gets a proxy that refuses the mutating calls: typed as the client it stands for.
+    client: DuvoClient = guard_client(DuvoClient(profile.base_url, profile.api_key, budget=budget), profile)
+    return client
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -19,7 +19,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 WEBHOOK_SECRET_ENV = "DUVO_WEBHOOK_SECRET"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``demo`` command (the dashboard itself is the default when no command is given)."""
     parser = subparsers.add_parser(
         "demo",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 __all__ = ["register", "run"]
 
 EXIT_OK, EXIT_API, EXIT_USAGE = 0, 1, 2
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``emulator`` command."""
     parser = subparsers.add_parser(
         "emulator",
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _options(args: argparse.Namespace) -> dict:
+def _options(args: argparse.Namespace) -> dict[str, Any]:
     from duvo_tui.emulator.state import DEFAULT_TEAM_ID, DEFAULT_WEBHOOK_SECRET
 
     if args.speed <= 0:
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_banner(base_url: str, key: str, demo_key: bool, team_id: str, agents: list[dict]) -> None:
+def _print_banner(base_url: str, key: str, demo_key: bool, team_id: str, agents: list[dict[str, Any]]) -> None:
     from duvo_tui.text import mask_key
 
     # The demo key is public (it is in the source); a key given on the command line is the user's and is masked.

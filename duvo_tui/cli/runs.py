@@ -18,7 +18,7 @@ __all__ = ["register"]
 STATUSES = tuple(status.value for status in RunStatus.documented())
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``runs`` and its subcommands."""
     runs = subparsers.add_parser("runs", help="start, inspect, answer and stop runs", description="Work with runs.")
     sub = runs.add_subparsers(title="runs commands", dest="runs_command", metavar="COMMAND", required=True)
@@ -487,9 +487,9 @@ async def _tracked_runs(profile: Profile, client: DuvoClient, status: str | None
             try:
                 detail = await client.get_run(run.id, urgent=True)
             except NotFoundError:
-                return replace(run, status="gone")
+                return replace(run, status=RunStatus("gone"))
         if detail.run is None:
-            return replace(run, status="gone")
+            return replace(run, status=RunStatus("gone"))
         # The team listing's title and agent name are not in GET /v1/runs/{id}; keep what was known.
         known = detail.run
         return replace(known, title=known.title or run.title, agent_name=known.agent_name or run.agent_name)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 __all__ = ["destination_path", "register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``sandbox`` and its subcommands."""
     sandbox = subparsers.add_parser("sandbox", help="create sandboxes, list and upload files", description="Sandboxes.")
     sub = sandbox.add_subparsers(title="sandbox commands", dest="sandbox_command", metavar="COMMAND", required=True)

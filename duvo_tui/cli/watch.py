@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``watch``."""
     parser = subparsers.add_parser(
         "watch",

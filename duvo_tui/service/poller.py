@@ -20,6 +20,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from duvo_tui.api.errors import (
     AuthError,
@@ -35,6 +36,9 @@ from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
 from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler
 from duvo_tui.service.store import RunStore, TrackedRun
+
+if TYPE_CHECKING:
+    from duvo_tui.api.client import DuvoClient
 
 __all__ = ["MESSAGE_PAGE", "Poller", "merge_run"]
 
@@ -77,7 +81,7 @@ class Poller:
 
     def __init__(
         self,
-        client: object,
+        client: DuvoClient,
         store: RunStore,
         scheduler: Scheduler,
         emit: Emit,
@@ -102,7 +106,7 @@ class Poller:
         self.requests_sent = 0
         self._wake = asyncio.Event()
         self._slot_free = asyncio.Event()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._tokens = _BUCKET
         self._tokens_at = clock()
         self._probe_index = 0
@@ -142,7 +146,7 @@ class Poller:
         if self.auth_failed:
             await self._sleep_or_wake(3600.0)
             return
-        budget = self.client.budget  # type: ignore[attr-defined]
+        budget = self.client.budget
         snap = budget.snapshot()
         if snap.paused_for > 0:
             await asyncio.sleep(snap.paused_for + 0.01)  # a 429: nothing goes out until retry-after
@@ -193,7 +197,7 @@ class Poller:
         self._tasks.add(task)
         task.add_done_callback(self._job_finished)
 
-    def _job_finished(self, task: asyncio.Task) -> None:
+    def _job_finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self._slot_free.set()
         self._wake.set()  # its answer may have made something due at once (the next page of a backlog)
@@ -234,15 +238,15 @@ class Poller:
     async def _execute(self, job: Job) -> None:
         try:
             if job.kind == "status":
-                detail = await self.client.get_run(job.run_id)  # type: ignore[attr-defined]
+                detail = await self.client.get_run(job.run_id or "")
                 self._connected()
                 self.apply_detail(job.run_id or "", detail)
             elif job.kind == "messages":
                 await self._fetch_messages(job)
             else:
                 status = RunStatus.WAITING if job.kind == "waiting_sweep" else None
-                page = await self.client.list_team_runs(  # type: ignore[attr-defined]
-                    self.team_id, limit=TEAM_PAGE, offset=job.offset, status=status
+                page = await self.client.list_team_runs(
+                    self.team_id or "", limit=TEAM_PAGE, offset=job.offset, status=status
                 )
                 self._connected()
                 self.apply_sweep(job, page)
@@ -261,7 +265,7 @@ class Poller:
             self.scheduler.released(job)
             return
         offset = tracked.held
-        page = await self.client.list_messages(  # type: ignore[attr-defined]
+        page = await self.client.list_messages(
             tracked.id, limit=MESSAGE_PAGE, offset=offset
         )
         self._connected()

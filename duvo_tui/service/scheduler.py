@@ -235,8 +235,8 @@ class Scheduler:
         self._focused_in_a_row = self._focused_in_a_row + 1 if focused_job else 0
         if job.kind in ("sweep", "waiting_sweep"):
             self._sweeps_in_flight.add(job.kind)
-        else:
-            self.timers[job.run_id].in_flight.add(job.kind)  # type: ignore[index]
+        elif job.run_id is not None:
+            self.timers[job.run_id].in_flight.add(job.kind)
         return job
 
     def seconds_until_due(self, now: float, limit: float = 5.0, *, spare: bool = False) -> float:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from duvo_tui import locations
 from duvo_tui.api.models import HumanRequest, Message, Run, Sandbox, SandboxFile
@@ -38,6 +38,9 @@ from duvo_tui.service.poller import Poller, merge_run
 from duvo_tui.service.responder import Outcome, Submission, answer
 from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler, SchedulerSettings
 from duvo_tui.service.store import RunStore, TrackedRun, state_file_for
+
+if TYPE_CHECKING:
+    from duvo_tui.api.client import DuvoClient
 
 __all__ = ["DuvoService", "ServiceSettings", "TrackedRun"]
 
@@ -89,7 +92,7 @@ class DuvoService:
 
     def __init__(
         self,
-        client: Any,
+        client: DuvoClient,
         settings: ServiceSettings | None = None,
         state_dir: Path | None = None,
         team_id: str | None = None,
@@ -118,7 +121,7 @@ class DuvoService:
         )
         self.webhooks: Any = None
         self._subscribers: list[Subscriber] = []
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._remove_budget_listener: Callable[[], None] | None = None
         self._started = False
 
@@ -251,8 +254,9 @@ class DuvoService:
 
     def follow(self, run_id: str) -> None:
         """Fetch the messages of ``run_id`` too (at low priority), without focusing it."""
-        if run_id in self.store:
-            self.scheduler.add_run(run_id, self.store.get(run_id).status, self.clock(), follow=True)  # type: ignore[union-attr]
+        tracked = self.store.get(run_id)
+        if tracked is not None:
+            self.scheduler.add_run(run_id, tracked.status, self.clock(), follow=True)
             self.poller.wake()
 
     def _add(self, run: Run, origin: str) -> TrackedRun:

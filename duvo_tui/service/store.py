@@ -240,7 +240,7 @@ class RunStore:
             run = Run.from_json(row.get("run"))
             if run is None or run.id in self._runs:
                 continue
-            origin = row.get("origin") if row.get("origin") in ORIGINS else "added"
+            origin = str(row.get("origin")) if row.get("origin") in ORIGINS else "added"
             name = row.get("agent_name") if isinstance(row.get("agent_name"), str) else None
             tracked = TrackedRun(run=run, origin=origin, agent_name=name)
             tracked.pending = HumanRequest.from_json(row.get("pending"), run.id)

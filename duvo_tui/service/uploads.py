@@ -47,9 +47,9 @@ class Uploads:
             for entry in watch
         ]
         self._stop = asyncio.Event()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    def _spawn(self, coroutine: Any) -> asyncio.Task:
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -75,7 +75,7 @@ class Uploads:
             self.emit(ev.WatchStatus(str(watcher.folder), watcher.sandbox_id, False, detail=detail))
             self.emit(ev.Notice(f"Watching {watcher.folder} {detail}", level="error"))
 
-    def upload(self, path: Path, sandbox_id: str, dest_dir: str = "/workspace") -> asyncio.Task:
+    def upload(self, path: Path, sandbox_id: str, dest_dir: str = "/workspace") -> asyncio.Task[Any]:
         """Upload one file chosen by a person into ``dest_dir``; the outcome comes as events."""
         dest = posixpath.join(dest_dir.rstrip("/") or "/", Path(path).name)
         return self._spawn(self._upload(Path(path), sandbox_id, dest))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import functools
 import logging
 import os
 import posixpath
@@ -107,12 +108,12 @@ class FolderWatcher:
         self.sent = 0
         self.unchanged = 0
         self.outside_links: set[str] = set()
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._tasks: dict[str, asyncio.Task[str]] = {}
         self._dirty: set[str] = set()
 
     # ------------------------------------------------------------------ status
 
-    def counts(self) -> Counter:
+    def counts(self) -> Counter[str]:
         return Counter(self.states.values())
 
     def _status(self, detail: str = "") -> None:
@@ -195,7 +196,7 @@ class FolderWatcher:
 
     # ------------------------------------------------------------------ one file
 
-    def schedule(self, path: Path | str) -> asyncio.Task | None:
+    def schedule(self, path: Path | str) -> asyncio.Task[str] | None:
         """Look at ``path`` (absolute, or relative to the folder) and upload it when it is due."""
         path = Path(path)
         rel = self._relative(path if path.is_absolute() else self.folder / path)
@@ -207,7 +208,7 @@ class FolderWatcher:
             return task
         task = asyncio.get_running_loop().create_task(self._handle(rel), name=f"upload {rel}")
         self._tasks[rel] = task
-        task.add_done_callback(lambda t, rel=rel: self._tasks.pop(rel, None) if self._tasks.get(rel) is t else None)
+        task.add_done_callback(functools.partial(self._forget_task, rel))
         return task
 
     async def _settled(self, rel: str) -> tuple[int, int] | None:
@@ -220,6 +221,10 @@ class FolderWatcher:
                 return current
             previous = current
         return None
+
+    def _forget_task(self, rel: str, task: asyncio.Task[str]) -> None:
+        if self._tasks.get(rel) is task:
+            del self._tasks[rel]
 
     async def _handle(self, rel: str) -> str:
         """Upload ``rel`` if due; returns sent, unchanged, gone or failed."""
@@ -357,7 +362,7 @@ class FolderWatcher:
             stop_event=stop,
             rust_timeout=500,
         )
-        pending: asyncio.Future = asyncio.ensure_future(changes.__anext__())
+        pending: asyncio.Future[Any] = asyncio.ensure_future(changes.__anext__())
         try:
             await asyncio.sleep(0.05)  # let the watch start before the scan, so nothing falls in between
             for rel in self.scan():

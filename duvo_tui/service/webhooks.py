@@ -105,7 +105,7 @@ class WebhookReceiver:
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        sockets = self._server.sockets or []
+        sockets = list(self._server.sockets or ())
         if sockets:
             self.port = sockets[0].getsockname()[1]
 
@@ -183,9 +183,9 @@ class WebhookReceiver:
         self._seen[event_id] = None
         while len(self._seen) > _SEEN_IDS:
             self._seen.popitem(last=False)
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
-        run = data.get("run") if isinstance(data.get("run"), dict) else {}
-        run_id = run.get("id") if isinstance(run.get("id"), str) else ""
+        data = event.get("data")
+        run = data.get("run") if isinstance(data, dict) else None
+        run_id = run.get("id") if isinstance(run, dict) and isinstance(run.get("id"), str) else ""
         self.accepted += 1
         if run_id:
             try:

@@ -15,6 +15,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -174,10 +175,10 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
     # The panes' widgets are looked up by id: their modules load after the first frame (ui/panes.py).
 
     def _runs(self) -> RunList:
-        return self.screen_dashboard.query_one("#run-list")  # type: ignore[return-value]
+        return self.screen_dashboard.query_one("#run-list")  # type: ignore[return-value]  # found by id (startup imports no widget)
 
     def _stream(self) -> MessageStream:
-        return self.screen_dashboard.query_one("#message-stream")  # type: ignore[return-value]
+        return self.screen_dashboard.query_one("#message-stream")  # type: ignore[return-value]  # found by id (startup imports no widget)
 
     def _header(self) -> DashboardHeader:
         return self.screen_dashboard.query_one("#header", DashboardHeader)
@@ -199,7 +200,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
 
     @property
     def screen_dashboard(self) -> DashboardScreen:
-        return self.get_screen("dashboard")  # type: ignore[return-value]
+        return self.get_screen("dashboard")  # type: ignore[return-value]  # installed as DashboardScreen
 
     def _row_for(self, run: Run, agent_name: str | None = None) -> RunRow:
         old = self._runs().row(run.id)
@@ -214,9 +215,9 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
             row.agent = agent_label(run.agent_id, name, self.aliases)
         return row
 
-    def say(self, message: str, *, severity: str = "information", timeout: float = 4) -> None:
+    def say(self, message: str, *, severity: SeverityLevel = "information", timeout: float = 4) -> None:
         """A notification whose text is shown literally."""
-        self.notify(clean_line(message, 400), severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+        self.notify(clean_line(message, 400), severity=severity, timeout=timeout, markup=False)
 
     # --- lifecycle -----------------------------------------------------------------------------------
 

@@ -55,7 +55,7 @@ class ServiceEvents:
         self._pane("#runs-pane").refresh_title()
 
     def _event_RunRemoved(self, event: ev.RunRemoved) -> None:
-        self._runs().remove(event.run_id)
+        self._runs().remove_run(event.run_id)
         self._requests.pop(event.run_id, None)
         self._update_counts()
 

@@ -79,7 +79,7 @@ class RunsPane(Pane, Vertical):
 
     @property
     def run_list(self) -> RunList:
-        return self.query_one("#run-list")  # type: ignore[return-value]
+        return self.query_one("#run-list")  # type: ignore[return-value]  # found by id: the widget's module is loaded with its pane, not here
 
     def action_filter(self) -> None:
         box = self.query_one("#run-filter")
@@ -100,7 +100,7 @@ class RunsPane(Pane, Vertical):
     def on_key(self, event) -> None:
         if not self.populated:
             return
-        box: Input = self.query_one("#run-filter")  # type: ignore[assignment]
+        box: Input = self.query_one("#run-filter")  # type: ignore[assignment]  # found by id: the widget's module is loaded with its pane, not here
         if event.key == "escape" and box.has_focus:
             event.stop()
             box.value = ""
@@ -178,7 +178,7 @@ class MessagesPane(Pane, Vertical):
 
     @property
     def stream(self) -> MessageStream:
-        return self.query_one("#message-stream")  # type: ignore[return-value]
+        return self.query_one("#message-stream")  # type: ignore[return-value]  # found by id: the widget's module is loaded with its pane, not here
 
     def action_search(self) -> None:
         box = self.query_one("#message-search")
@@ -214,14 +214,14 @@ class MessagesPane(Pane, Vertical):
 
     def restore_draft(self, text: str) -> None:
         """Put back a message that could not be sent (nothing the user typed is lost)."""
-        box: Input = self.query_one("#post-input")  # type: ignore[assignment]
+        box: Input = self.query_one("#post-input")  # type: ignore[assignment]  # found by id: the widget's module is loaded with its pane, not here
         if not box.value:
             box.value = text
 
     def on_key(self, event) -> None:
         if event.key != "escape" or not self.populated:
             return
-        search: Input = self.query_one("#message-search")  # type: ignore[assignment]
+        search: Input = self.query_one("#message-search")  # type: ignore[assignment]  # found by id: the widget's module is loaded with its pane, not here
         post = self.query_one("#post-input")
         if search.has_focus:
             event.stop()

@@ -47,7 +47,7 @@ def copy_text(app: Any, text: str, what: str) -> Path | None:
     """
     text = clean(text)  # never pass escapes on to the terminal or a file
     app.copy_to_clipboard(text)
-    path: Path | None = fallback_file()
+    path = fallback_file()
     try:
         locations.atomic_write(path, text, mode=0o600)
     except OSError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -73,7 +74,7 @@ def palette_commands(app: Any, screen: DashboardScreen) -> list[tuple[str, str, 
             (
                 f"Show the {name} pane",
                 f"Move to pane {number} ({number})",
-                lambda n=number - 1: screen.action_show_pane(n),
+                functools.partial(screen.action_show_pane, number - 1),
             )
         )
     return commands

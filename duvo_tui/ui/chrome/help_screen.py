@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,7 +24,7 @@ def _bindings(items: Iterable[BindingType]) -> list[Binding]:
     return out
 
 
-def help_text(sections: list[tuple[str, Iterable[BindingType]]], key_display=None) -> Text:
+def help_text(sections: Sequence[tuple[str, Iterable[BindingType]]], key_display=None) -> Text:
     """The bindings of each (title, bindings) section as aligned lines."""
     text = Text()
     for title, items in sections:
@@ -42,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
 
-    def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
+    def __init__(self, sections: Sequence[tuple[str, Iterable[BindingType]]]) -> None:
         super().__init__()
         self.sections = sections
 

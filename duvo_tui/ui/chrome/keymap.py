@@ -86,7 +86,8 @@ def keymap_problems(keymap: Mapping[str, str], bindings: list[BindingInfo] | Non
             problems.append(f"keys.{binding_id}: no key given")
     # The bindings as they will be: remapped ones take their new keys.
     def keys_of(b: BindingInfo) -> tuple[str, ...]:
-        return _split(keymap[b.id]) if b.id in keymap and _split(keymap[b.id]) else b.keys
+        wanted = _split(keymap[b.id]) if b.id is not None and b.id in keymap else ()
+        return wanted or b.keys
 
     effective = [BindingInfo(b.id, keys_of(b), b.action, b.scope, b.modal) for b in bindings]
     reported: set[tuple[str, str, str]] = set()
@@ -104,10 +105,10 @@ def keymap_problems(keymap: Mapping[str, str], bindings: list[BindingInfo] | Non
             if not (same_scope or overlapping):
                 continue
             for key in set(changed.keys) & set(other.keys):
-                pair = tuple(sorted((changed.id or "", other.id or other.action)))
-                if (key, *pair) in reported:
+                first, second = sorted((changed.id or "", other.id or other.action))
+                if (key, first, second) in reported:
                     continue
-                reported.add((key, *pair))
+                reported.add((key, first, second))
                 name = other.id or f"{other.scope} {other.action}"
                 problems.append(f"keys.{binding_id}: {key!r} is also the key of {name}")
     return problems

@@ -29,7 +29,7 @@ class HitlDesk:
         """The answering form; it is made (and its module loaded) when the first request is shown."""
         forms = list(self.app.screen_dashboard.query("#hitl-form"))
         if forms or not create:
-            return forms[0] if forms else None  # type: ignore[return-value]
+            return forms[0] if forms else None
         from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
 
         # The service's drafts: the form keeps the answer in progress there, the service removes it once sent.

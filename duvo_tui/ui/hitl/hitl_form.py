@@ -363,7 +363,7 @@ class HumanRequestForm(Vertical, can_focus=True):
             while node is not None and node is not self:
                 if node is block:
                     return index
-                node = node.parent  # type: ignore[assignment]
+                node = node.parent  # type: ignore[assignment]  # a widget's parent is a widget or the screen
         return -1
 
     def action_move(self, step: int) -> None:

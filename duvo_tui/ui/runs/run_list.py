@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -168,7 +169,7 @@ class RunList(ScrollView, can_focus=True):
             self._rows[row.id] = row
         self._mark_dirty()
 
-    def remove(self, run_id: str) -> None:
+    def remove_run(self, run_id: str) -> None:
         """Forget ``run_id``."""
         if self._rows.pop(run_id, None) is not None:
             self._mark_dirty()
@@ -193,7 +194,7 @@ class RunList(ScrollView, can_focus=True):
         self._ensure_order()
         self._announce()
 
-    def _sort_key(self) -> Callable[[RunRow], object]:
+    def _sort_key(self) -> Callable[[RunRow], Any]:
         order = self.order_by
         if order == "status":
             return lambda r: (STATUS_RANK.get(r.run.status, 6), -_created(r).timestamp())
@@ -208,7 +209,7 @@ class RunList(ScrollView, can_focus=True):
             return
         self._dirty = False
         needle = self.filter_text.strip().lower()
-        rows = self._rows.values()
+        rows: Iterable[RunRow] = self._rows.values()
         if needle:
             words = needle.split()
             rows = [r for r in rows if all(w in r.search_text for w in words)]

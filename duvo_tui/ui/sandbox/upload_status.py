@@ -65,12 +65,13 @@ class UploadRow(Horizontal):
         self.upload_id = upload_id
         self.file_size = size
         self.finished = False
-        self._name = Static(Text(clean_line(name, 80)), classes="upload-name")
+        # Not ``_name``: that is the widget's own name in Textual.
+        self._file_name = Static(Text(clean_line(name, 80)), classes="upload-name")
         self._bar = ProgressBar(total=max(size, 1), show_eta=False)
         self._state = Static(Text("queued"), classes="upload-state")
 
     def compose(self) -> ComposeResult:
-        yield self._name
+        yield self._file_name
         yield self._bar
         yield self._state
 
