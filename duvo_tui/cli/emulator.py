@@ -98,14 +98,15 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from duvo_tui.emulator.server import bind_socket, serve_forever
-    from duvo_tui.emulator.state import DEFAULT_API_KEY, EmulatorOptions, EmulatorState
+    from duvo_tui.emulator.state import DEFAULT_API_KEY, EmulatorOptions
+    from duvo_tui.emulator.world import World
 
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as error:
         print(f"duvo-tui: error: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return EXIT_API
-    state = EmulatorState(EmulatorOptions(**options))
+    state = World(EmulatorOptions(**options))
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     base_url = f"http://{host}:{port}"

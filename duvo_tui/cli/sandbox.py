@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from duvo_tui.config import Profile
 
-__all__ = ["destination_path", "register"]
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,11 +53,6 @@ def _sandbox_path(value: str, what: str) -> str:
     if any(part == ".." for part in value.split("/")):
         raise UsageError(f"{what} may not contain '..': {value!r}")
     return value.rstrip("/") or "/"
-
-
-def destination_path(dest_dir: str, file: Path) -> str:
-    """Where ``file`` lands in the sandbox when uploaded into ``dest_dir``."""
-    return f"{dest_dir.rstrip('/')}/{file.name}"
 
 
 def _create(args: argparse.Namespace) -> int:

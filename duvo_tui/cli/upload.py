@@ -87,11 +87,15 @@ class ProgressLine:
         self.stream.flush()
 
 
+def destination_path(dest_dir: str, file: Path) -> str:
+    """Where ``file`` lands in the sandbox when uploaded into ``dest_dir``."""
+    return f"{dest_dir.rstrip('/')}/{file.name}"
+
+
 def run_upload(args: argparse.Namespace, profile: Profile) -> int:
     """Upload ``args.files`` into ``args.dest`` of ``args.sandbox_id``. 0 when all arrived, 1 otherwise."""
     from duvo_tui.cli.context import UsageError, open_client, run_async
     from duvo_tui.cli.output import emit_json, format_size
-    from duvo_tui.cli.sandbox import destination_path
     from duvo_tui.service import events as ev
     from duvo_tui.service.uploader import Uploader, UploadError, is_refusal
     from duvo_tui.text import clean_line

@@ -106,7 +106,7 @@ class RunContext:
         """A login request: a person signs in from the web app (the API cannot answer it).
 
         The sign-in is taken to happen ``login_wait`` scenario seconds later, or when a test calls
-        ``EmulatorState.complete_login(run_id)``.
+        ``World.complete_login(run_id)``.
         """
 
         async def signed_in_later() -> None:

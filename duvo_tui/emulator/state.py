@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,9 +246,7 @@ class SandboxRecord:
 class EmulatorState:
     """All the emulator knows. One per server; survives ``restart()``."""
 
-    def __init__(self, options: EmulatorOptions | None = None) -> None:
-        from duvo_tui.emulator.scenarios import build_agents
-
+    def __init__(self, options: EmulatorOptions | None = None, agents: Iterable[Agent] = ()) -> None:
         self.options = options or EmulatorOptions()
         if not self.options.api_keys:
             self.options.api_keys = [DEFAULT_API_KEY]
@@ -263,7 +262,7 @@ class EmulatorState:
             if key not in self.key_users:
                 self.key_teams[key] = self.options.team_id
                 self.key_users[key] = _person(0, key, self.options.team_id, admin=True)
-        self.agents: dict[str, Agent] = {a.id: a for a in build_agents()}
+        self.agents: dict[str, Agent] = {a.id: a for a in agents}
         self.runs: dict[str, RunRecord] = {}
         self.sandboxes: dict[str, SandboxRecord] = {}
         self.idempotency: dict[tuple[str, str, str, str], Any] = {}
@@ -339,29 +338,6 @@ class EmulatorState:
             return result
 
         return asyncio.run_coroutine_threadsafe(invoke(), self.loop).result(timeout)
-
-    def interrupt(self, run_id: str) -> None:
-        """Interrupt a run as the platform would (status ``interrupted``); callable from any thread."""
-        from duvo_tui.emulator.run_driver import interrupt_run
-
-        self.call(interrupt_run, self, run_id)
-
-    def complete_login(self, run_id: str) -> None:
-        """Sign in for a run's pending login request, as a person would in the web app; any thread."""
-        from duvo_tui.emulator.run_driver import answer_request
-
-        def sign_in() -> None:
-            run = self.runs[run_id]
-            if run.pending is not None and run.pending.type == "login":
-                answer_request(self, run, run.pending, True, "signed in from the web app")
-
-        self.call(sign_in)
-
-    def delete_run(self, run_id: str) -> None:
-        """Make a run vanish: ``GET /v1/runs/{id}`` then answers ``{"run": null}``."""
-        from duvo_tui.emulator.run_driver import delete_run
-
-        self.call(delete_run, self, run_id)
 
     def spawn(self, coro: Any) -> asyncio.Task:
         """Start a background task on the running loop and keep a reference until it ends."""

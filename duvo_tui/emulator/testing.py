@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from duvo_tui.emulator.state import EmulatorOptions, EmulatorState
+from duvo_tui.emulator.state import EmulatorOptions
+from duvo_tui.emulator.world import World
 
 __all__ = ["EmulatorHandle", "running_emulator"]
 
@@ -28,7 +29,7 @@ class EmulatorHandle:
     team_id: str
     agents: dict[str, str]
     """Scenario key (approval, questions, fails, chatty, quick) -> agent uuid."""
-    state: EmulatorState
+    state: World
     _server: Any
 
     @property
@@ -56,7 +57,7 @@ def running_emulator(host: str = "127.0.0.1", port: int = 0, **options: Any) -> 
     """Serve the emulator in a background thread; options are :class:`EmulatorOptions` fields."""
     from duvo_tui.emulator.server import BackgroundServer
 
-    state = EmulatorState(EmulatorOptions(**options))
+    state = World(EmulatorOptions(**options))
     server = BackgroundServer(state, host=host, port=port)
     server.start()
     try:
