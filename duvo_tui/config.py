@@ -24,6 +24,7 @@ __all__ = [
     "ConfigError",
     "PollSettings",
     "Profile",
+    "ServeSettings",
     "WatchFolder",
     "is_uuid",
     "load_config",
@@ -123,6 +124,17 @@ class Profile:
 
 
 @dataclass
+class ServeSettings:
+    """``[serve]``: how ``duvo-tui serve`` lets a browser in."""
+
+    password_hash: str | None = None
+    """The scrypt hash of the login password (``duvo-tui serve --hash-password`` makes it); unset: a token."""
+
+
+_PASSWORD_HASH = re.compile(r"^scrypt\$\d{1,2}\$\d{1,2}\$\d{1,2}\$[A-Za-z0-9_-]{16,}\$[A-Za-z0-9_-]{32,}$")
+
+
+@dataclass
 class Config:
     """The whole ``config.toml``."""
 
@@ -134,6 +146,8 @@ class Config:
     """Profiles by name."""
     keys: dict[str, str] = field(default_factory=dict)
     """Key bindings: binding id -> comma-separated keys."""
+    serve: ServeSettings = field(default_factory=ServeSettings)
+    """How ``duvo-tui serve`` logs people in."""
     path: Path | None = None
     """The file this was read from (not stored)."""
     warnings: list[str] = field(default_factory=list)
@@ -271,9 +285,21 @@ def _check_base_url(url: str, where: str) -> str:
     return url.rstrip("/")
 
 
+def _parse_serve(path: Path, data: Any) -> ServeSettings:
+    table = _table(path, data, "serve")
+    _check_keys(path, table, _field_names(ServeSettings), "serve")
+    password_hash = _opt_str(path, table, "password_hash", "serve")
+    if password_hash is not None and not _PASSWORD_HASH.match(password_hash):
+        raise ConfigError(
+            f"{path}: serve.password_hash is not a hash made by duvo-tui serve --hash-password "
+            "(store the hash it prints, never the password itself)"
+        )
+    return ServeSettings(password_hash=password_hash)
+
+
 def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     """A :class:`Config` from the decoded TOML; ConfigError on unknown keys or wrong types."""
-    _check_keys(path, data, {"default_profile", "theme", "profiles", "keys"}, "")
+    _check_keys(path, data, {"default_profile", "theme", "profiles", "keys", "serve"}, "")
     config = Config(path=path)
     config.default_profile = _opt_str(path, data, "default_profile", "")
     config.theme = _opt_str(path, data, "theme", "")
@@ -281,6 +307,8 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         config.profiles[name] = _parse_profile(path, name, table)
     for binding, keys in _table(path, data.get("keys", {}), "keys").items():
         config.keys[binding] = _expect(path, keys, str, f"keys.{binding}", 'a string of keys like "ctrl+r,f5"')
+    if "serve" in data:
+        config.serve = _parse_serve(path, data["serve"])
     if config.default_profile and config.profiles and config.default_profile not in config.profiles:
         known = ", ".join(sorted(config.profiles))
         raise ConfigError(f"{path}: default_profile {config.default_profile!r} is not a profile (profiles: {known})")
@@ -350,6 +378,8 @@ def config_to_toml(config: Config) -> dict[str, Any]:
         data["theme"] = config.theme
     if config.keys:
         data["keys"] = dict(config.keys)
+    if config.serve.password_hash:
+        data["serve"] = {"password_hash": config.serve.password_hash}
     if config.profiles:
         data["profiles"] = {name: _profile_to_toml(p) for name, p in config.profiles.items()}
     return data
