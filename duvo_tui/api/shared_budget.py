@@ -135,10 +135,13 @@ class SharedBudgetFile:
             elif state["window"] is not None:
                 window = state["window"]
             span = window + MARGIN
+            asked = limit
             if learned:
                 state["limit"] = limit
             elif state["limit"] is not None:
                 limit = min(limit, state["limit"])
+            if limit < asked:
+                keep = keep * limit // asked  # the reserve is a share of the limit in force, not of a guess
             allowed = max(1, limit - keep) if keep < limit else 1
             sent = sorted(t for t in state["sent"] if now - span < t <= now + span)
             pids = [p for p in state["pids"] if _alive(p)]
@@ -152,6 +155,13 @@ class SharedBudgetFile:
             state["sent"] = sent
             blocking = sent[len(sent) - allowed] if allowed > 0 else now
             return max(0.01, blocking + span - now), len(pids)
+
+    def record_limits(self, limit: int, window: float | None) -> None:
+        """Write the key's limit (and window) as the server told them, for processes that have not heard yet."""
+        with self._locked() as state:
+            state["limit"] = max(1, int(limit))
+            if window is not None and 0 < window <= 3600:
+                state["window"] = float(window)
 
     def processes(self) -> int:
         """How many live processes share the file."""
@@ -216,6 +226,19 @@ class SharedRateBudget(RateBudget):
                 return
             self._give_back()
             await self._sleep(wait)
+
+    def share_limits(self) -> bool:
+        """Write the limit and window this process learned from the server to the shared file, so that processes
+        started later obey them from their first request (before they hear from the server themselves).
+        False when nothing was learned yet."""
+        if not self._limit_learned:
+            return False
+        try:
+            self.shared.record_limits(self.limit, self.window if self._window_learned else None)
+        except OSError as error:
+            log.warning("shared budget file unusable (%s)", error)
+            return False
+        return True
 
     def _give_back(self) -> None:
         """Undo the local count of a grant the shared log refused."""

@@ -157,6 +157,7 @@ def _serve_profile(args: argparse.Namespace, ssl_context: Any) -> int:
     if not profile.api_key:
         return _error(missing_key_hint(profile, config))
     register_secret(profile.api_key)
+    asyncio.run(_learn_the_limit(profile))
     command = dashboard_command(
         config=getattr(args, "config", None),
         profile=profile.name,
@@ -185,6 +186,41 @@ def _serve_demo(args: argparse.Namespace, ssl_context: Any) -> int:
         return _serve(args, ssl_context, command, "demo", read_only, password_hash, note=note)
 
 
+async def _first_request(client: Any, profile: Any) -> None:
+    """One cheap read on the key."""
+    if profile.team_id:
+        await client.list_team_runs(profile.team_id, limit=1)
+    elif hasattr(client, "get_profile"):
+        await client.get_profile()
+
+
+async def _learn_the_limit(profile: Any) -> None:
+    """One request on the key before any dashboard starts.
+
+    The server's answer tells the key's rate limit, which goes into the shared budget so that every dashboard
+    obeys it from its first request: ten tabs opened at once would otherwise each start from a guess. A key the
+    API refuses stops ``serve`` here (exit status 1, the API's message) rather than in every tab.
+    """
+    from duvo_tui.api.client import DuvoClient
+    from duvo_tui.api.shared_budget import shared_budget_for
+
+    budget = shared_budget_for(profile.base_url, profile.api_key)
+    try:
+        async with DuvoClient(profile.base_url, profile.api_key, budget=budget) as client:
+            await _first_request(client, profile)
+        _share_and_leave(budget)
+    finally:
+        close = getattr(budget, "close", None)
+        if close is not None:
+            close()  # this process sends nothing more: it no longer shares the budget
+
+
+def _share_and_leave(budget: Any) -> None:
+    share = getattr(budget, "share_limits", None)  # a plain RateBudget when the runtime dir is unusable
+    if share is not None:
+        share()
+
+
 class _RunStarter:
     """What the demo's seeding needs of a service (``start_run``), straight over a client."""
 
@@ -206,6 +242,7 @@ async def _seed_demo(env: Any) -> None:
     try:
         async with DuvoClient(emulator.base_url, emulator.api_key, budget=budget) as client:
             await seed_demo_runs(_RunStarter(client), client, emulator.agents)
+        _share_and_leave(budget)
     finally:
         close = getattr(budget, "close", None)
         if close is not None:

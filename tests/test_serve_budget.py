@@ -1,0 +1,37 @@
+"""Ten browser sessions of ``duvo-tui serve`` on one key stay under the key's limit: one budget for all.
+
+The real server in a subprocess, ten websocket clients (each one a dashboard process, as a browser tab is),
+and the emulator's limiter recording every decision; ``python -m duvo_tui.bench serve`` is the same
+measurement with its figures printed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from duvo_tui.bench.serve import measure
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+def test_ten_sessions_on_one_key_never_exceed_its_limit_together() -> None:
+    # 4 requests per 4 s: ten dashboards starting together want more than that at once (each sends its first
+    # requests right after its first frame, and ~1.5 a second after that when nothing holds it back).
+    limit = 4
+    result = measure(sessions=10, limit=limit, window=4.0, duration=20.0)
+    assert result["sessions_drawn"] == 10, result  # every tab got its own dashboard on screen
+    assert result["refused_429"] == 0, result
+    assert result["max_in_one_window"] <= limit, result
+    assert result["requests"] > limit, result  # they kept working past one window's worth, within the limit
+
+
+def test_a_process_that_has_not_heard_from_the_server_keeps_the_reserve_as_a_share_of_the_known_limit(tmp_path):
+    from duvo_tui.api.shared_budget import SharedBudgetFile
+
+    shared = SharedBudgetFile(tmp_path / "budget.json", wall_clock=lambda: 1000.0)
+    shared.record_limits(4, 6.0)  # what serve learned before starting any dashboard
+    # A fresh dashboard still assumes the default 300 a minute and keeps 30 of it for urgent requests: against
+    # the key's real 4 that reserve would leave it one request a window. It gets the 4, less 10 % of 4 (none).
+    waits = [shared.try_take(300, 60.0, keep=30, learned=False, window_learned=False)[0] for _ in range(5)]
+    assert waits[:4] == [0.0, 0.0, 0.0, 0.0]
+    assert waits[4] > 0
