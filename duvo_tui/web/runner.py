@@ -55,12 +55,13 @@ def check_bind(host: str, *, tls: bool, behind_proxy: bool) -> None:
 def tls_context(certfile: Path, keyfile: Path) -> ssl.SSLContext:
     """A server TLS context (TLS 1.2 or later) from a certificate chain and its key; BindError when they do
     not load."""
+    for path in (certfile, keyfile):
+        if not Path(path).is_file():
+            raise BindError(f"cannot read {path}: no such file")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         context.load_cert_chain(certfile, keyfile)
-    except FileNotFoundError as error:
-        raise BindError(f"cannot read {error.filename}: no such file") from None
     except (ssl.SSLError, OSError) as error:
         raise BindError(f"cannot load the certificate {certfile} with the key {keyfile}: {error}") from None
     return context
@@ -98,9 +99,11 @@ async def start(
     server: DashboardServer, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None
 ) -> RunningServer:
     """Serve ``server``'s application on ``host:port`` (0: a free port); OSError when the port is taken."""
-    runner = web.AppRunner(server.make_app(), access_log_class=PathOnlyAccessLogger, handle_signals=False)
+    runner = web.AppRunner(
+        server.make_app(), access_log_class=PathOnlyAccessLogger, handle_signals=False, shutdown_timeout=5.0
+    )
     await runner.setup()
-    site = web.TCPSite(runner, host, port, ssl_context=ssl_context, shutdown_timeout=5.0)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     try:
         await site.start()
     except BaseException:
