@@ -186,14 +186,6 @@ def _serve_demo(args: argparse.Namespace, ssl_context: Any) -> int:
         return _serve(args, ssl_context, command, "demo", read_only, password_hash, note=note)
 
 
-async def _first_request(client: Any, profile: Any) -> None:
-    """One cheap read on the key."""
-    if profile.team_id:
-        await client.list_team_runs(profile.team_id, limit=1)
-    elif hasattr(client, "get_profile"):
-        await client.get_profile()
-
-
 async def _learn_the_limit(profile: Any) -> None:
     """One request on the key before any dashboard starts.
 
@@ -207,7 +199,7 @@ async def _learn_the_limit(profile: Any) -> None:
     budget = shared_budget_for(profile.base_url, profile.api_key)
     try:
         async with DuvoClient(profile.base_url, profile.api_key, budget=budget) as client:
-            await _first_request(client, profile)
+            await client.get_profile()  # who the key is: a cheap read on the key
         _share_and_leave(budget)
     finally:
         close = getattr(budget, "close", None)
