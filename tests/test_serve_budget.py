@@ -35,3 +35,16 @@ def test_a_process_that_has_not_heard_from_the_server_keeps_the_reserve_as_a_sha
     waits = [shared.try_take(300, 60.0, keep=30, learned=False, window_learned=False)[0] for _ in range(5)]
     assert waits[:4] == [0.0, 0.0, 0.0, 0.0]
     assert waits[4] > 0
+
+
+def test_a_process_that_learned_a_short_window_does_not_shorten_the_shared_one(tmp_path):
+    from duvo_tui.api.shared_budget import SharedBudgetFile
+
+    now = [1000.0]
+    shared = SharedBudgetFile(tmp_path / "budget.json", wall_clock=lambda: now[0])
+    shared.record_limits(4, 6.0)
+    # A dashboard whose first answer came 1.5 s before the server's reset believes the window is 1.5 s long.
+    assert [shared.try_take(4, 1.5, learned=True, window_learned=True)[0] for _ in range(4)] == [0.0] * 4
+    now[0] += 2.5  # past that short window, but well inside the server's 6 s one
+    wait, _ = shared.try_take(4, 1.5, learned=True, window_learned=True)
+    assert wait > 3.0

@@ -131,6 +131,9 @@ class SharedBudgetFile:
         now = self._wall()
         with self._locked() as state:
             if window_learned:
+                # One look at a reset time only shows the window is at least this long (a process that first
+                # hears late in a window learns a short one): the longest any process saw is the one to keep.
+                window = max(window, state["window"] or 0.0)
                 state["window"] = window
             elif state["window"] is not None:
                 window = state["window"]
@@ -161,7 +164,7 @@ class SharedBudgetFile:
         with self._locked() as state:
             state["limit"] = max(1, int(limit))
             if window is not None and 0 < window <= 3600:
-                state["window"] = float(window)
+                state["window"] = max(float(window), state["window"] or 0.0)
 
     def processes(self) -> int:
         """How many live processes share the file."""
