@@ -15,10 +15,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 def test_ten_sessions_on_one_key_never_exceed_its_limit_together() -> None:
-    # 4 requests per 4 s: ten dashboards starting together want more than that at once (each sends its first
-    # requests right after its first frame, and ~1.5 a second after that when nothing holds it back).
-    limit = 4
-    result = measure(sessions=10, limit=limit, window=4.0, duration=20.0)
+    # 5 requests per 5 s: ten dashboards starting together want more than that at once (each sends its first
+    # requests right after its first frame, and more every second after that when nothing holds it back).
+    limit = 5
+    result = measure(sessions=10, limit=limit, window=5.0, duration=20.0)
     assert result["sessions_drawn"] == 10, result  # every tab got its own dashboard on screen
     assert result["refused_429"] == 0, result
     assert result["max_in_one_window"] <= limit, result

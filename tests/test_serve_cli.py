@@ -119,3 +119,34 @@ def test_a_bad_serve_table_is_refused_with_a_line_naming_it(tmp_path: Path, text
     with pytest.raises(ConfigError) as error:
         load_config(config_file)
     assert message in str(error.value)
+
+
+def test_read_only_serves_dashboards_that_run_read_only(monkeypatch, home: Path) -> None:
+    """``--read-only`` (or ``read_only = true`` in the profile) reaches every tab's dashboard command line."""
+    import shlex
+
+    from duvo_tui.cli import build_parser, serve
+
+    served: list[tuple[str, bool]] = []
+
+    async def learned(profile) -> None:  # no API here: the key's limit is not what this test is about
+        return None
+
+    def record(args, ssl_context, command, title, read_only, password_hash, **kwargs) -> int:
+        served.append((command, read_only))
+        return 0
+
+    monkeypatch.setattr(serve, "_learn_the_limit", learned)
+    monkeypatch.setattr(serve, "_serve", record)
+    config = home / "config.toml"
+    config.write_text('[profiles.wall]\napi_key = "dv_x"\nread_only = true\n[profiles.ops]\napi_key = "dv_y"\n')
+    assert main(["--config", str(config), "--profile", "wall", "serve"]) == 0
+    assert main(["--config", str(config), "--profile", "ops", "serve", "--read-only"]) == 0
+    assert main(["--config", str(config), "--profile", "ops", "serve"]) == 0
+    (wall, wall_read_only), (ops_told, ops_told_read_only), (ops, ops_read_only) = served
+    assert wall_read_only and wall.endswith("--profile wall --read-only")
+    assert ops_told_read_only and ops_told.endswith("--profile ops --read-only")
+    assert not ops_read_only and "--read-only" not in ops
+    # The command is the dashboard's own command line (after the interpreter and "-m duvo_tui"), and parses so.
+    args = build_parser().parse_args(shlex.split(wall)[3:])
+    assert (args.profile, args.read_only, args.config) == ("wall", True, str(config))

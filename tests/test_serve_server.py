@@ -218,3 +218,12 @@ async def test_under_tls_the_cookie_is_secure_and_the_websocket_is_wss(serve, tm
             assert cookie["secure"] and cookie["httponly"]
         async with http.get(origin + "/", cookies={"duvo_tui_session": cookie.value}) as response:
             assert f'data-session-websocket-url="{origin.replace("https", "wss")}/ws"' in await response.text()
+
+
+async def test_a_read_only_server_says_so_on_its_page(serve) -> None:
+    _server, origin = await serve(options(read_only=True, title="wall"))
+    async with client() as http:
+        async with http.get(origin + "/?token=the-token", allow_redirects=False) as response:
+            cookie = response.cookies["duvo_tui_session"].value
+        async with http.get(origin + "/", cookies={"duvo_tui_session": cookie}) as response:
+            assert "<title>wall (read-only) · duvo-tui</title>" in await response.text()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from duvo_tui.api.shared_budget import (
+    MARGIN,
     SharedBudgetFile,
     SharedRateBudget,
     budget_file_for,
@@ -101,11 +102,11 @@ def test_a_full_shared_log_makes_a_process_wait(tmp_path):
     for _ in range(3):
         assert shared.try_take(3, 10.0)[0] == 0
     wait, processes = shared.try_take(3, 10.0)
-    assert wait == pytest.approx(10.5) and processes == 1
+    assert wait == pytest.approx(10.0 + MARGIN) and processes == 1
     # A process that has not heard the server's limit yet uses the one another process learned.
-    assert shared.try_take(300, 10.0, learned=False)[0] == pytest.approx(10.5)
+    assert shared.try_take(300, 10.0, learned=False)[0] == pytest.approx(10.0 + MARGIN)
     # The urgent reserve: background callers leave ``keep`` slots free.
-    clock[0] += 10.6
+    clock[0] += 10.1 + MARGIN
     assert shared.try_take(3, 10.0, keep=1)[0] == 0
     assert shared.try_take(3, 10.0, keep=1)[0] == 0
     assert shared.try_take(3, 10.0, keep=1)[0] > 0

@@ -29,9 +29,10 @@ __all__ = ["SharedBudgetFile", "SharedBudgetSnapshot", "SharedRateBudget", "budg
 
 log = logging.getLogger(__name__)
 
-MARGIN = 0.5
+MARGIN = 1.0
 """Seconds added to the window in the shared log: a request reaches the server a little after it is
-counted here, so two sends a window apart may land in one server window without it."""
+counted here, so two sends a window apart may land in one server window without it. On a busy host (ten
+dashboards of ``duvo-tui serve`` starting on two cores) that delay passed half a second."""
 
 
 @dataclass(frozen=True)
