@@ -227,3 +227,11 @@ async def test_a_read_only_server_says_so_on_its_page(serve) -> None:
             cookie = response.cookies["duvo_tui_session"].value
         async with http.get(origin + "/", cookies={"duvo_tui_session": cookie}) as response:
             assert "<title>wall (read-only) · duvo-tui</title>" in await response.text()
+
+
+async def test_a_loopback_bind_answers_only_to_loopback_names(serve) -> None:
+    _server, origin = await serve(options())
+    async with client() as http:
+        for host, status in [("localhost:1234", 401), ("[::1]:1234", 401), ("rebind.example", 421), ("a b", 421)]:
+            async with http.get(origin + "/", headers={"Host": host}) as response:
+                assert response.status == status, host

@@ -159,7 +159,10 @@ class DashboardServer(Server):
     async def _host_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         allowed = self.options.allowed_hosts
         if allowed is not None:
-            name = (URL(f"http://{request.host}").host or "").strip("[]").lower() if request.host else ""
+            try:
+                name = (URL(f"http://{request.host}").host or "").strip("[]").lower()
+            except ValueError:
+                name = ""  # a Host header that is no host name at all
             if name not in allowed:
                 log.warning(
                     "refused a request for host %r from %s (not a name of this server)", name, self.peer(request)
