@@ -141,13 +141,20 @@ def test_the_printed_address_opens_the_dashboard_and_an_approval_is_answered_wit
             page.keyboard.press("n")
             if shown_request(page, screen, since=mark) != "Approval":
                 continue
+            # The form has the focus once the key hints offer "a Approve" (before that, a adds a run).
+            try:
+                wait_for_text(page, screen, "a Approve", since=mark, limit=20)
+            except AssertionError:
+                continue
             mark = len(screen.text)
             page.keyboard.press("a")
             try:
                 wait_for_text(page, screen, "Press y to APPROVE", since=mark, limit=10)
                 break
             except AssertionError:
-                page.keyboard.press("Escape")  # the selection moved on under the key: close what it opened
+                for _ in range(2):  # whatever the key opened instead: close it
+                    page.keyboard.press("Escape")
+                    page.wait_for_timeout(700)
         else:
             raise AssertionError(f"n and a never reached the approval's confirmation:\n{screen.text[-1500:]}")
         mark = len(screen.text)
