@@ -22,7 +22,7 @@ __all__ = ["dashboard_command", "hash_password_command", "register", "run_serve"
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``serve`` command."""
     parser = subparsers.add_parser(
         "serve",

@@ -173,7 +173,7 @@ class LoginThrottle:
 
     def delay_for(self, failures: int) -> float:
         """The delay after the ``failures``-th recent failure."""
-        return min(self.ceiling, self.base * 2 ** max(0, failures - 1))
+        return float(min(self.ceiling, self.base * 2.0 ** max(0, failures - 1)))
 
     async def failed(self, where: str, what: str) -> float:
         """Record a failed login from ``where`` (an address) of kind ``what`` ("token", "password"); wait the

@@ -282,7 +282,7 @@ class DashboardServer(Server):
         scheme = "wss" if self.secure(request) else "ws"
         return f"{scheme}://{request.host}/ws"
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """``GET /``: the dashboard's page, or a page saying every session is in use."""
         nonce = secrets.token_urlsafe(12)
         context: dict[str, Any] = {
