@@ -132,7 +132,7 @@ def test_crash_report_holds_no_key(emu, tmp_path, monkeypatch, capsys):
     def broken(self, event):
         raise RuntimeError("a bug while showing a run")
 
-    monkeypatch.setattr(DuvoApp, "_event_RunAdded", broken)
+    monkeypatch.setattr(DuvoApp, "_event_run_added", broken)
 
     async def scenario() -> None:
         client = DuvoClient(emu.base_url, SECRET)

@@ -6,7 +6,7 @@ from duvo_tui.api.models import HumanRequest
 from duvo_tui.config import Profile
 from duvo_tui.service import events as ev
 from duvo_tui.ui.app import make_app
-from duvo_tui.ui.chrome.window_title import set_window_title, window_title
+from duvo_tui.ui.chrome.window_title import WindowTitle, window_title
 from tests.feed_service import FeedService, wait_until
 
 
@@ -27,30 +27,12 @@ def test_a_hostile_label_cannot_reach_the_terminal():
         assert title.startswith("(3) duvo-tui")
 
 
-class FakeDriver:
-    is_headless = False
-
-    def __init__(self) -> None:
-        self.written: list[str] = []
-
-    def write(self, data: str) -> None:
-        self.written.append(data)
-
-
-class FakeApp:
-    title = "duvo-tui"
-
-    def __init__(self) -> None:
-        self._driver = FakeDriver()
-
-
 def test_the_terminal_title_is_written_once_per_change():
-    app = FakeApp()
-    assert set_window_title(app, 2)
-    assert not set_window_title(app, 2)
-    assert set_window_title(app, 0)
-    assert app._driver.written == ["\x1b]2;(2) duvo-tui\x07", "\x1b]2;duvo-tui\x07"]
-    assert app.title == "duvo-tui"
+    titles = WindowTitle()
+    assert titles.changed(2) == "(2) duvo-tui"
+    assert titles.changed(2) is None  # the terminal shows it already: nothing to write
+    assert titles.changed(0) == "duvo-tui"
+    assert titles.changed(0, "prod") == "duvo-tui · prod"
 
 
 async def test_the_title_follows_pending_requests():

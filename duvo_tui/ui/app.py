@@ -26,8 +26,9 @@ from duvo_tui.ui.app_events import ServiceEvents
 from duvo_tui.ui.bridge import ServiceEvent
 from duvo_tui.ui.chrome.header import DashboardHeader
 from duvo_tui.ui.chrome.profile_marks import apply_profile_marks
-from duvo_tui.ui.chrome.window_title import set_window_title
+from duvo_tui.ui.chrome.window_title import WindowTitle
 from duvo_tui.ui.dashboard_screen import DashboardScreen
+from duvo_tui.ui.panes import MessagesPane
 from duvo_tui.ui.runs.run_format import RunRow, agent_label
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         """True once the panes have their widgets and the service exists: the commands work from then on."""
         self._hitl: HitlDesk | None = None
         self._keymap_problems: list[str] | None = None
+        self._window_title = WindowTitle()
 
     # --- properties and helpers ------------------------------------------------------------------------
 
@@ -180,6 +182,9 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
     def _stream(self) -> MessageStream:
         return self.screen_dashboard.query_one("#message-stream")  # type: ignore[return-value]  # found by id (startup imports no widget)
 
+    def _messages_pane(self) -> MessagesPane:
+        return self.screen_dashboard.query_one("#messages-pane", MessagesPane)
+
     def _header(self) -> DashboardHeader:
         return self.screen_dashboard.query_one("#header", DashboardHeader)
 
@@ -215,6 +220,16 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
             row.agent = agent_label(run.agent_id, name, self.aliases)
         return row
 
+    def _show_window_title(self) -> None:
+        """``(2) duvo-tui`` while two requests wait: in the App's title and the terminal's (OSC 2)."""
+        title = self._window_title.changed(len(self._requests), getattr(self.profile, "label", None))
+        if title is None:
+            return
+        self.title = title
+        driver = self._driver
+        if driver is not None and not driver.is_headless:
+            driver.write(f"\x1b]2;{title}\x07")
+
     def say(self, message: str, *, severity: SeverityLevel = "information", timeout: float = 4) -> None:
         """A notification whose text is shown literally."""
         self.notify(clean_line(message, 400), severity=severity, timeout=timeout, markup=False)
@@ -243,7 +258,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
             self.say(warning, severity="warning")
         if self.read_only and getattr(self.profile, "watch", None):
             self._refuse_if_read_only("watch")  # the profile's watched folders are not watched: say so
-        set_window_title(self, len(self._requests), getattr(self.profile, "label", None))
+        self._show_window_title()
         for problem in self.keymap_problems:
             self.say(f"Key bindings: {problem}", severity="warning", timeout=10)
 
@@ -351,20 +366,14 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
             self.service.focus(run_id)
         except Exception as error:
             self.say(f"Could not focus the run: {error}", severity="warning")
-        stream = self._stream()
         messages: list[Message] = list(self.service.messages(run_id)) if run_id else []
-        stream.set_messages(run_id, messages)
+        tracked = self.service.run(run_id) if run_id else None
+        status = getattr(getattr(tracked, "run", tracked), "status", "") or ""
+        self._messages_pane().show_run(run_id, messages, status)
         row = self._runs().row(run_id) if run_id else None
         self._title_messages_pane()
-        self._pane("#messages-pane").update_status()
         self._show_sandbox(row.run if row else None)
         self._show_request()
-        from duvo_tui.ui.stream.stream_health import update_stream_health
-
-        update_stream_health(self)
-        from duvo_tui.ui.stream.stream_filter import reset_filter
-
-        reset_filter(self)
 
     def _title_messages_pane(self) -> None:
         row = self._runs().row(self._selected) if self._selected else None

@@ -228,9 +228,9 @@ class RunCommands:
         self.hitl.open_inbox()
 
     def action_filter_messages(self) -> None:
-        from duvo_tui.ui.stream.stream_filter import toggle_filter
-
-        toggle_filter(self, self._stream())
+        run_id = self._stream().run_id
+        messages = self.service.messages(run_id) if run_id else []
+        self.say(self._messages_pane().toggle_filter(messages))
 
     # --- copying (OSC 52 and a fallback file: ui/chrome/clipboard.py) ---------------------------------------
 

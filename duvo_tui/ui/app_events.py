@@ -1,5 +1,6 @@
-"""How the dashboard app takes the service's events: each event kind has one ``_event_<Kind>`` handler that
-updates the panes; the upload and answering widgets get every event too (``handle_service_event``).
+"""How the dashboard app takes the service's events: each event kind has one handler, chosen by its type, that
+updates the panes; the messages pane feeds its stream and its health, the upload status and the answering form
+take the events they want (``handle_service_event``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from typing import TYPE_CHECKING
 from duvo_tui.text import clean_line
 from duvo_tui.ui.bridge import ServiceEvent
 from duvo_tui.ui.chrome.header import BudgetPicture
-from duvo_tui.ui.chrome.window_title import set_window_title
 from duvo_tui.ui.runs.run_format import short_id
 
 if TYPE_CHECKING:
@@ -24,42 +24,59 @@ class ServiceEvents:
     def on_service_event(self, message: ServiceEvent) -> None:
         if self._closed or not self.is_running:
             return  # events that arrive while the app closes have nowhere to go
-        event = message.service_event
-        handler = getattr(self, f"_event_{type(event).__name__}", None)
-        if handler is not None:
-            handler(event)
-        self._forward(event)
-        from duvo_tui.ui.stream.stream_health import update_stream_health
+        from duvo_tui.service import events as ev  # loaded with the first event, not at start
 
-        update_stream_health(self, event)
+        event = message.service_event
+        match event:
+            case ev.RunAdded():
+                self._event_run_added(event)
+            case ev.RunChanged():
+                self._event_run_changed(event)
+            case ev.RunRemoved():
+                self._event_run_removed(event)
+            case ev.MessagesAppended():
+                self._event_messages_appended(event)
+            case ev.HumanRequestAppeared():
+                self._event_human_request_appeared(event)
+            case ev.HumanRequestResolved():
+                self._event_human_request_resolved(event)
+            case ev.BudgetChanged():
+                self._event_budget_changed(event)
+            case ev.ConnectionLost():
+                self._event_connection_lost(event)
+            case ev.ConnectionRestored():
+                self._event_connection_restored(event)
+            case ev.AuthFailed():
+                self._event_auth_failed(event)
+            case ev.RunError():
+                self._event_run_error(event)
+            case ev.Notice():
+                self._event_notice(event)
+        self._messages_pane().take_event(event, self._selected)
+        self._forward(event)
 
     def _forward(self, event: ev.Event) -> None:
-        # The upload and answering widgets live in these containers and take the events they want.
-        targets = ("#upload-status", "#human-request")
-        for selector in targets:
-            for container in self.screen_dashboard.query(selector):
-                for widget in container.query("*"):
-                    handle = getattr(widget, "handle_service_event", None)
-                    if handle is not None:
-                        handle(event)
+        # The two widgets that take service events of their own: the upload status and the answering form.
+        for widget in self.screen_dashboard.query("#upload-status UploadStatus, #hitl-form"):
+            widget.handle_service_event(event)
 
-    def _event_RunAdded(self, event: ev.RunAdded) -> None:
+    def _event_run_added(self, event: ev.RunAdded) -> None:
         self._runs().upsert(self._row_for(event.run, event.agent_name))
         self._update_counts()
 
-    def _event_RunChanged(self, event: ev.RunChanged) -> None:
+    def _event_run_changed(self, event: ev.RunChanged) -> None:
         self._runs().upsert(self._row_for(event.run))
         if event.run.id == self._selected:
             self._show_sandbox(event.run)
             self._title_messages_pane()
         self._pane("#runs-pane").refresh_title()
 
-    def _event_RunRemoved(self, event: ev.RunRemoved) -> None:
+    def _event_run_removed(self, event: ev.RunRemoved) -> None:
         self._runs().remove_run(event.run_id)
         self._requests.pop(event.run_id, None)
         self._update_counts()
 
-    def _event_MessagesAppended(self, event: ev.MessagesAppended) -> None:
+    def _event_messages_appended(self, event: ev.MessagesAppended) -> None:
         row = self._runs().row(event.run_id)
         if row is not None and event.start == 0 and not row.first_message:
             first = next((m for m in event.messages if m.role == "user" and m.text_content), None)
@@ -68,12 +85,8 @@ class ServiceEvents:
                 self._runs().upsert(row)
                 if event.run_id == self._selected:
                     self._title_messages_pane()
-        if event.run_id == self._selected:
-            from duvo_tui.ui.stream.stream_filter import append_to_stream
 
-            append_to_stream(self, self._stream(), event)
-
-    def _event_HumanRequestAppeared(self, event: ev.HumanRequestAppeared) -> None:
+    def _event_human_request_appeared(self, event: ev.HumanRequestAppeared) -> None:
         request = event.request
         is_new = request.run_id not in self._requests
         self._requests[request.run_id] = request
@@ -85,7 +98,7 @@ class ServiceEvents:
             who = row.agent if row else short_id(request.run_id)
             self.hitl.announce(who, request)
 
-    def _event_HumanRequestResolved(self, event: ev.HumanRequestResolved) -> None:
+    def _event_human_request_resolved(self, event: ev.HumanRequestResolved) -> None:
         current = self._requests.get(event.run_id)
         if current is not None and current.id == event.request_id:
             del self._requests[event.run_id]
@@ -93,7 +106,7 @@ class ServiceEvents:
         if event.run_id == self._selected:
             self._show_request()
 
-    def _event_BudgetChanged(self, event: ev.BudgetChanged) -> None:
+    def _event_budget_changed(self, event: ev.BudgetChanged) -> None:
         self._header().budget = BudgetPicture(
             event.used, event.limit, event.resets_in, event.paused_for, event.processes
         )
@@ -101,24 +114,24 @@ class ServiceEvents:
         if header.connection == "connecting":
             header.connection = "connected"
 
-    def _event_ConnectionLost(self, event: ev.ConnectionLost) -> None:
+    def _event_connection_lost(self, event: ev.ConnectionLost) -> None:
         header = self._header()
         if header.connection != "disconnected":
             self.say(f"Disconnected: {event.reason}. Retrying by itself.", severity="warning")
         header.connection = "disconnected"
 
-    def _event_ConnectionRestored(self, event: ev.ConnectionRestored) -> None:
+    def _event_connection_restored(self, event: ev.ConnectionRestored) -> None:
         self._header().connection = "connected"
         self.say("Connected again")
 
-    def _event_AuthFailed(self, event: ev.AuthFailed) -> None:
+    def _event_auth_failed(self, event: ev.AuthFailed) -> None:
         self._header().connection = "auth failed"
         self.say(f"The API key was refused: {event.message}", severity="error", timeout=15)
 
-    def _event_RunError(self, event: ev.RunError) -> None:
+    def _event_run_error(self, event: ev.RunError) -> None:
         self.say(f"Run {short_id(event.run_id)}: {event.message}", severity="error")
 
-    def _event_Notice(self, event: ev.Notice) -> None:
+    def _event_notice(self, event: ev.Notice) -> None:
         severity = {"warning": "warning", "error": "error"}.get(event.level, "information")
         # A warning (a state folder open to others, say) stays long enough to be read; information goes quickly.
         self.say(event.message, severity=severity, timeout=4 if severity == "information" else 12)
@@ -133,4 +146,4 @@ class ServiceEvents:
     def _update_counts(self) -> None:
         self._header().waiting = len(self._requests)
         self._pane("#runs-pane").refresh_title()
-        set_window_title(self, len(self._requests), getattr(self.profile, "label", None))
+        self._show_window_title()

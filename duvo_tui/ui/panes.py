@@ -26,10 +26,16 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from textual.widgets import Input
 
+    from duvo_tui.api.models import Message as RunMessage
+    from duvo_tui.service.events import Event
     from duvo_tui.ui.runs.run_list import RunList
     from duvo_tui.ui.stream.message_stream import MessageStream
+    from duvo_tui.ui.stream.stream_filter import StreamFilter
+    from duvo_tui.ui.stream.stream_health import StreamHealth
 
 __all__ = ["PANE_IDS", "HumanRequestPane", "MessagesPane", "Pane", "RunsPane", "SandboxPane"]
 
@@ -163,6 +169,60 @@ class MessagesPane(Pane, Vertical):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "2 Messages"
+        # The pane's own state about its stream, made when first needed (their modules load with the widgets).
+        self._filter: StreamFilter | None = None
+        self._health: StreamHealth | None = None
+        self._health_text: str | None = None
+
+    # --- the stream's run, its filter and its health ---------------------------------------------------
+
+    @property
+    def stream_filter(self) -> StreamFilter:
+        """"Only matching messages" for the run in view."""
+        if self._filter is None:
+            from duvo_tui.ui.stream.stream_filter import StreamFilter
+
+            self._filter = StreamFilter()
+        return self._filter
+
+    @property
+    def stream_health(self) -> StreamHealth:
+        """How fresh the stream is; shown under the border, checked by one slow timer of the pane's own."""
+        if self._health is None:
+            from duvo_tui.ui.stream.stream_health import StreamHealth
+
+            self._health = StreamHealth()
+            # Slow, and cheap when nothing changed: the text is compared before anything is set.
+            self.set_interval(5.0, self.show_health)
+        return self._health
+
+    def show_run(self, run_id: str | None, messages: Sequence[RunMessage], status: str) -> None:
+        """Another run came into view: its messages, no filter, its stream fresh from now."""
+        self.stream.set_messages(run_id, list(messages))
+        self.stream_filter.reset()
+        self.stream_health.select(run_id, status)
+        self.update_status()
+        self.show_health()
+
+    def take_event(self, event: Event, selected: str | None) -> None:
+        """A service event: the selected run's new messages go into the stream; everything feeds its health."""
+        from duvo_tui.service.events import MessagesAppended
+
+        if isinstance(event, MessagesAppended) and event.run_id == selected:
+            self.stream_filter.append(self.stream, event)
+        self.stream_health.observe(event)
+        self.show_health()
+
+    def toggle_filter(self, messages: Sequence[RunMessage]) -> str:
+        """Only the matching messages of the run in view, or all again; what to tell the person."""
+        return self.stream_filter.toggle(self.stream, messages)
+
+    def show_health(self) -> None:
+        text = self.stream_health.describe()
+        if text == self._health_text:
+            return
+        self._health_text = text
+        self.border_subtitle = Content(f"stream: {text}") if text else ""
 
     def compose_content(self) -> ComposeResult:
         from textual.widgets import Input

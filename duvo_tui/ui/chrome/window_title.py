@@ -1,19 +1,18 @@
 """The terminal window's title: ``(2) duvo-tui`` while two human requests wait, so tmux window lists and
 terminal tabs show that a person is needed.
 
-The title is set on the App (``App.title``) and written to the terminal with OSC 2, only when it
-changed. It is built from clean text only: a profile label with escapes or controls cannot reach the
+The app sets it (``App.title``) and writes it to the terminal with OSC 2, only when :class:`WindowTitle`
+says it changed. It is built from clean text only: a profile label with escapes or controls cannot reach the
 terminal through it.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from duvo_tui.text import clean_line
 
-__all__ = ["APP_NAME", "set_window_title", "window_title"]
+__all__ = ["APP_NAME", "WindowTitle", "window_title"]
 
 APP_NAME = "duvo-tui"
 
@@ -33,14 +32,16 @@ def window_title(pending: int, label: str | None = None) -> str:
     return title
 
 
-def set_window_title(app: Any, pending: int, label: str | None = None) -> bool:
-    """Set ``app.title`` and the terminal's title when they changed; True when they did."""
-    title = window_title(pending, label)
-    if app.title == title and getattr(app, "_duvo_terminal_title", None) == title:
-        return False
-    app.title = title
-    driver = getattr(app, "_driver", None)
-    if driver is not None and not getattr(driver, "is_headless", True):
-        driver.write(f"\x1b]2;{title}\x07")
-    app._duvo_terminal_title = title
-    return True
+class WindowTitle:
+    """The title last written to the terminal: a new one is written only when it differs."""
+
+    def __init__(self) -> None:
+        self.written: str | None = None
+
+    def changed(self, pending: int, label: str | None = None) -> str | None:
+        """The title to write now, or None when the terminal already shows it."""
+        title = window_title(pending, label)
+        if title == self.written:
+            return None
+        self.written = title
+        return title

@@ -10,17 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from duvo_tui.api.models import Message
 from duvo_tui.ui.stream.message_layout import message_plain_text
 
-__all__ = ["StreamFilter", "append_to_stream", "reset_filter", "toggle_filter"]
+if TYPE_CHECKING:
+    from duvo_tui.service.events import MessagesAppended
+    from duvo_tui.ui.stream.message_stream import MessageStream
+
+__all__ = ["StreamFilter"]
 
 
 @dataclass
 class StreamFilter:
-    """The filter in force: the run it applies to and the literal, case-insensitive text."""
+    """The filter in force: the run it applies to and the literal, case-insensitive text. The messages pane owns it."""
 
     run_id: str | None = None
     query: str = ""
@@ -32,49 +36,34 @@ class StreamFilter:
         pattern = re.compile(re.escape(self.query), re.IGNORECASE)
         return [m for m in messages if pattern.search(message_plain_text(m))]
 
+    def toggle(self, stream: MessageStream, messages: Sequence[Message]) -> str:
+        """Switch "only matching" on (using the stream's search text) or off, given the run's ``messages``;
+        what to tell the person."""
+        run_id = stream.run_id
+        if self.active_for(run_id):
+            self.query = ""
+            stream.set_messages(run_id, list(messages))
+            return "Showing every message"
+        query = stream.search_query
+        if not run_id or not query:
+            return "Search first (/ in the messages pane), then F shows only the matching messages"
+        self.run_id, self.query = run_id, query
+        shown = self.matching(messages)
+        stream.set_messages(run_id, shown)
+        stream.set_search(query)  # keep the matches highlighted
+        return f"Showing {len(shown)} messages that contain {query!r} (F again: all)"
 
-def _filter(app: Any) -> StreamFilter:
-    state = getattr(app, "_stream_filter", None)
-    if state is None:
-        state = StreamFilter()
-        app._stream_filter = state
-    return state
+    def append(self, stream: MessageStream, event: MessagesAppended) -> None:
+        """Add the event's messages to ``stream``, through the filter when it is on."""
+        if self.active_for(event.run_id) and stream.run_id == event.run_id:
+            matching = self.matching(event.messages)
+            if matching:
+                stream.append(matching)
+            return
+        if self.run_id != stream.run_id:
+            self.query = ""  # another run is in view: the filter belonged to the previous one
+        stream.append(list(event.messages), event.start)
 
-
-def toggle_filter(app: Any, stream: Any) -> bool:
-    """Switch "only matching" on (using the stream's search text) or off; True when it is now on."""
-    state = _filter(app)
-    run_id = stream.run_id
-    if state.active_for(run_id):
-        state.query = ""
-        stream.set_messages(run_id, app.service.messages(run_id))
-        app.say("Showing every message")
-        return False
-    query = stream.search_query
-    if not run_id or not query:
-        app.say("Search first (/ in the messages pane), then F shows only the matching messages")
-        return False
-    state.run_id, state.query = run_id, query
-    shown = state.matching(app.service.messages(run_id))
-    stream.set_messages(run_id, shown)
-    stream.set_search(query)  # keep the matches highlighted
-    app.say(f"Showing {len(shown)} messages that contain {query!r} (F again: all)")
-    return True
-
-
-def append_to_stream(app: Any, stream: Any, event: Any) -> None:
-    """Add a ``MessagesAppended`` event's messages to ``stream``, through the filter when it is on."""
-    state = _filter(app)
-    if state.active_for(event.run_id) and stream.run_id == event.run_id:
-        matching = state.matching(event.messages)
-        if matching:
-            stream.append(matching)
-        return
-    if state.run_id != stream.run_id:
-        state.query = ""  # another run is in view: the filter belonged to the previous one
-    stream.append(list(event.messages), event.start)
-
-
-def reset_filter(app: Any) -> None:
-    """Another run came into view: the filter (which belonged to the previous one) is off."""
-    _filter(app).query = ""
+    def reset(self) -> None:
+        """Another run came into view: the filter (which belonged to the previous one) is off."""
+        self.query = ""

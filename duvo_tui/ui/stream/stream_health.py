@@ -1,9 +1,9 @@
 """How fresh the selected run's stream is, shown under the messages pane's border:
 ``live``, ``reconnecting (attempt n)``, ``rate-limited (resumes in s)`` or ``stale since HH:MM:SS``.
 
-:class:`StreamHealth` is a small state machine fed with the service's events; :func:`update_stream_health`
-is the app's one hook. A stream is stale when its run is active and nothing about it arrived for
-:data:`STALE_AFTER` seconds; one slow timer checks that, and the subtitle is only set when its text changes.
+:class:`StreamHealth` is a small state machine fed with the service's events; the messages pane owns it and
+shows it. A stream is stale when its run is active and nothing about it arrived for :data:`STALE_AFTER`
+seconds; the pane's one slow timer checks that, and the subtitle is only set when its text changes.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
 
-__all__ = ["STALE_AFTER", "StreamHealth", "update_stream_health"]
+__all__ = ["STALE_AFTER", "StreamHealth"]
 
 STALE_AFTER = 30.0
 """Seconds without news of an active run before its stream counts as stale."""
@@ -74,44 +73,3 @@ class StreamHealth:
         if expects_news and now - self.last_news >= STALE_AFTER and self.last_news_wall:
             return f"stale since {self.last_news_wall:%H:%M:%S}"
         return "ended" if status.is_finished else "live"
-
-
-def _health(app: Any) -> StreamHealth:
-    health = getattr(app, "_stream_health", None)
-    if health is None:
-        health = StreamHealth()
-        app._stream_health = health
-        # Slow, and cheap when nothing changed: the text is compared before anything is set.
-        app.set_interval(5.0, lambda: _show(app, health))
-    return health
-
-
-def _show(app: Any, health: StreamHealth) -> None:
-    from textual.content import Content
-
-    try:
-        pane = app.screen_dashboard.query_one("#messages-pane")
-    except Exception:  # the dashboard is closing
-        return
-    text = health.describe()
-    if getattr(app, "_stream_health_text", None) == text:
-        return
-    app._stream_health_text = text
-    pane.border_subtitle = Content(f"stream: {text}") if text else ""
-
-
-def update_stream_health(app: Any, event: ev.Event | None = None) -> StreamHealth:
-    """The app's hook: feed ``event`` (None: the selection changed) and show the result."""
-    health = _health(app)
-    selected = getattr(app, "selected_run_id", None)
-    if selected != health.run_id:
-        run = None
-        with_run = getattr(app.service, "run", None)
-        if selected and with_run is not None:
-            tracked = with_run(selected)
-            run = getattr(tracked, "run", tracked)
-        health.select(selected, getattr(run, "status", "") or "")
-    if event is not None:
-        health.observe(event)
-    _show(app, health)
-    return health
