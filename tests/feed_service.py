@@ -6,9 +6,11 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from duvo_tui.bench.watch_only import WatchOnly
 
-class FeedService:
-    """Holds ``runs`` and hands every ``emit(event)`` to the app's subscription."""
+
+class FeedService(WatchOnly):
+    """Holds ``runs`` and hands every ``emit(event)`` to the app's subscription; takes no commands."""
 
     def __init__(self, runs: Iterable[Any] = ()) -> None:
         self._runs = list(runs)

@@ -45,6 +45,7 @@ class EmulatorFeed:
         self.client = client
         self.team_id = team_id
         self.commands: list[tuple[str, Any]] = []
+        self.drafts = None
         self._subscribers: list[Callable[[ev.Event], None]] = []
         self._runs: dict[str, Run] = {}
         self._messages: dict[str, list[Message]] = {}
@@ -106,6 +107,10 @@ class EmulatorFeed:
 
     def budget_snapshot(self) -> Any:
         return self.client.budget.snapshot()
+
+    async def create_sandbox(self) -> Any:
+        self.commands.append(("create_sandbox", None))
+        return await self.client.create_sandbox()
 
     async def list_files(self, sandbox_id: str, path: str = "/workspace") -> Any:
         return await self.client.list_files(sandbox_id, path, urgent=True)

@@ -21,6 +21,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from duvo_tui.bench.watch_only import WatchOnly
+
 __all__ = ["IdleService", "main"]
 
 
@@ -42,7 +44,7 @@ def _runs(count: int) -> list[Any]:
     ]
 
 
-class IdleService:
+class IdleService(WatchOnly):
     """The service facade with ``runs`` tracked runs; quiet until :meth:`start_stream` is called."""
 
     def __init__(self, runs: int, rate: float) -> None:

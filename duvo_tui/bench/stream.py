@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from duvo_tui.bench.watch_only import WatchOnly
+
 __all__ = ["SyntheticService", "main", "synthetic_messages"]
 
 RUN_ID = "5e1f0000-0000-4000-8000-000000000001"
@@ -53,7 +55,7 @@ def synthetic_messages(start: int, count: int) -> list[Any]:
     return out
 
 
-class SyntheticService:
+class SyntheticService(WatchOnly):
     """The service facade the dashboard uses, with one huge run and a steady inflow of messages."""
 
     def __init__(self, initial: int, rate: float) -> None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from duvo_tui.api.models import HumanRequest, Message, Run
     from duvo_tui.service import events as ev
+    from duvo_tui.service.facade import DashboardService
     from duvo_tui.ui.hitl.hitl_desk import HitlDesk
     from duvo_tui.ui.runs.run_list import RunList
     from duvo_tui.ui.stream.message_stream import MessageStream
@@ -91,7 +92,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
 
     def __init__(
         self,
-        service: Any,
+        service: DashboardService | Callable[[], DashboardService],
         *,
         profile: Any = None,
         clock: Callable[[], datetime] | None = None,
@@ -106,11 +107,13 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         self.debug_log = debug_log
         """Where ``--debug`` writes its log (shown in the header), None without ``--debug``."""
         self._on_ready = on_ready
-        self._service_factory: Callable[[], Any] | None = None
+        self._service_factory: Callable[[], DashboardService] | None = None
         if callable(service) and not hasattr(service, "subscribe"):
             # A factory: the service is built after the first frame (see _start_service).
-            self._service_factory, service = service, None
-        self.service = service
+            self._service_factory = service
+            self.service: DashboardService = None  # type: ignore[assignment]  # None only until the factory ran
+        else:
+            self.service = service  # type: ignore[assignment]  # not callable as a factory: the service itself
         self.profile = profile
         self.clock = clock or _utc_now
         self._save_theme = save_theme

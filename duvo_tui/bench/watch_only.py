@@ -1,0 +1,48 @@
+"""The commands of the dashboard's service for a stand-in that only shows events (benchmarks, UI tests).
+
+Such a stand-in implements :class:`~duvo_tui.service.facade.DashboardService` by inheriting these: each command
+says plainly that nothing is sent, which the dashboard reports like any failed command.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NoReturn
+
+from duvo_tui.service.responder import Outcome
+
+if TYPE_CHECKING:
+    from duvo_tui.api.models import SandboxFile
+    from duvo_tui.service.drafts import DraftStore
+    from duvo_tui.service.responder import Submission
+
+__all__ = ["WatchOnly"]
+
+
+class WatchOnly:
+    """Refuses every command: a stand-in that shows events but sends nothing."""
+
+    drafts: DraftStore | None = None
+
+    def _refuse(self, what: str) -> NoReturn:
+        raise RuntimeError(f"{type(self).__name__} only shows events: it does not {what}")
+
+    async def start_run(self, agent_id: str, message: str | None = None, sandbox_id: str | None = None) -> NoReturn:
+        self._refuse("start runs")
+
+    async def track(self, run_id: str) -> NoReturn:
+        self._refuse("track runs")
+
+    async def stop_run(self, run_id: str) -> NoReturn:
+        self._refuse("stop runs")
+
+    async def post_message(self, run_id: str, text: str) -> NoReturn:
+        self._refuse("post messages")
+
+    async def respond(self, submission: Submission) -> Outcome:
+        return Outcome("refused", f"{type(self).__name__} only shows events: nothing was sent.")
+
+    async def create_sandbox(self) -> NoReturn:
+        self._refuse("make sandboxes")
+
+    async def list_files(self, sandbox_id: str, path: str = "/workspace") -> list[SandboxFile]:
+        return []
