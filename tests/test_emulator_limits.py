@@ -46,6 +46,26 @@ def test_each_key_has_its_own_window_and_presigned_puts_are_not_counted():
             assert two.post("/v1/sandboxes").status_code == 201
 
 
+def test_the_emulator_counts_every_api_request_it_receives_but_not_presigned_puts():
+    with running_emulator(speed=50, rate_limit=3) as emu, raw(emu) as http:
+        started = time.time()
+        sandbox = http.post("/v1/sandboxes").json()["sandbox_id"]
+        url = http.post(f"/v1/sandboxes/{sandbox}/upload-urls", json={"path": "/workspace/a.bin"}).json()["upload_url"]
+        assert httpx.put(url, content=b"abc").status_code == 200
+        missing = f"/v1/runs/{uuid.uuid4()}"
+        assert http.get(missing).status_code == 404
+        assert http.get(missing).status_code == 429  # a refused one counts too: the server received it
+        logged = emu.state.requests_between(started)
+        assert [(method, path) for _, method, path in logged] == [
+            ("POST", "/v1/sandboxes"),
+            ("POST", f"/v1/sandboxes/{sandbox}/upload-urls"),
+            ("GET", missing),
+            ("GET", missing),
+        ]
+        assert all(started <= at <= time.time() for at, _, _ in logged)
+        assert emu.state.requests_between(time.time() + 1) == []
+
+
 async def test_injected_rate_limit_answers_429_with_retry_after_and_the_client_waits_it_out(emulator):
     emulator.state.inject_rate_limit(retry_after=1)
     with raw(emulator) as http:

@@ -8,7 +8,7 @@ import sys
 
 import duvo_tui.bench as bench
 
-HELPERS = {"__main__", "ptyrun", "soak_emulator", "soak_memory"}
+HELPERS = {"__main__", "idle_requests", "ptyrun", "soak_emulator", "soak_memory"}
 """Modules of the package that are not benchmarks."""
 
 

@@ -1,11 +1,19 @@
-"""``python -m duvo_tui.bench idle``: CPU of the dashboard with nothing changing, and while messages stream.
+"""``python -m duvo_tui.bench idle``: what the dashboard costs with nothing changing, and while a run streams.
 
-A child process runs the real dashboard (``make_app``) in a pseudo-terminal with the real Linux driver, fed
-by an in-process synthetic service (no HTTP: this measures the UI) that tracks 20 runs, a few of them
-waiting for a person. Phase 1: nothing changes for ``--idle`` seconds (60); the parent reads the child's CPU
-time (psutil) and counts the bytes it writes to the terminal. Phase 2: the parent sends SIGUSR1 and the
-selected run gets 100 messages/s for ``--stream`` seconds (20). Reported: CPU % of one core and terminal
-bytes per second in each phase. Target: idle CPU below 1 %.
+Two measurements for each ``--runs N`` (repeatable; default 20):
+
+- **CPU** (as before): a child process runs the real dashboard (``make_app``) in a pseudo-terminal with the
+  real Linux driver, fed by an in-process synthetic service (no HTTP: this measures the UI) that tracks N
+  runs, a few of them waiting for a person. Phase 1: nothing changes for ``--idle`` seconds (60); the parent
+  reads the child's CPU time (psutil) and counts the bytes it writes to the terminal. Phase 2: the parent
+  sends SIGUSR1 and the selected run gets 100 messages/s for ``--stream`` seconds (20). Target: idle CPU
+  below 1 %.
+- **Requests** (:mod:`duvo_tui.bench.idle_requests`): the real service and client against an emulator
+  holding N finished runs, counted at the emulator: ``requests_per_min_idle`` (nothing changes for
+  ``--idle`` seconds after the warm-up) and ``requests_per_min_one_active`` (one run streaming, focused).
+  Target: at most 12 requests a minute at rest (4 % of the key's 300).
+
+``--only cpu`` or ``--only requests`` measures one of the two.
 """
 
 from __future__ import annotations
@@ -146,31 +154,19 @@ def _measure(child: Any, process: Any, seconds: float) -> dict[str, float]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m duvo_tui.bench idle", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=20, help="tracked runs (20)")
-    parser.add_argument("--idle", type=float, default=60.0, help="seconds of nothing changing (60)")
-    parser.add_argument("--rate", type=float, default=100.0, help="messages per second in phase 2 (100)")
-    parser.add_argument("--stream", type=float, default=20.0, help="seconds of streaming (20)")
-    parser.add_argument("--settle", type=float, default=3.0, help="seconds after the first frame before measuring")
-    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        return _child(args.runs, args.rate)
-
+def _cpu(runs: int, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The CPU phases for ``runs`` tracked runs; None when the dashboard never showed them."""
     import psutil
 
     from duvo_tui.bench.ptyrun import PtyProcess
 
     with tempfile.TemporaryDirectory(prefix="duvo-bench-") as tmp:
-        argv_child = [sys.executable, "-m", "duvo_tui.bench.idle", "--child", "--runs", str(args.runs)]
+        argv_child = [sys.executable, "-m", "duvo_tui.bench.idle", "--child", "--runs", str(runs)]
         argv_child += ["--rate", str(args.rate)]
         child = PtyProcess(argv_child, env=dict(os.environ, DUVO_TUI_HOME=tmp))
         try:
             if child.wait_for(b"Nightly reconciliation", timeout=60) is None:
-                print("idle: the dashboard never showed the runs", file=sys.stderr)
-                return 1
+                return None
             process = psutil.Process(child.process.pid)
             _measure(child, process, args.settle)
             idle = _measure(child, process, args.idle)
@@ -178,15 +174,70 @@ def main(argv: list[str] | None = None) -> int:
             streaming = _measure(child, process, args.stream)
         finally:
             child.close(b"q", timeout=10)
-    figures = {"runs": args.runs, "rate_per_s": args.rate, "idle": idle, "streaming": streaming}
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        print(f"idle: {args.runs} tracked runs")
-        print(f"  nothing changing ({idle['seconds']:g} s)    CPU {idle['cpu_percent']} % of a core, "
-              f"{idle['terminal_bytes_per_s']} B/s to the terminal   (target < 1 %)")
-        print(f"  {args.rate:g} messages/s ({streaming['seconds']:g} s)  CPU {streaming['cpu_percent']} % of a core, "
-              f"{streaming['terminal_bytes_per_s']} B/s to the terminal")
+    return {"rate_per_s": args.rate, "idle": idle, "streaming": streaming}
+
+
+def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
+    print(f"idle: {figures['runs']} tracked runs")
+    if "idle" in figures:
+        idle, streaming = figures["idle"], figures["streaming"]
+        print(
+            f"  nothing changing ({idle['seconds']:g} s)    CPU {idle['cpu_percent']} % of a core, "
+            f"{idle['terminal_bytes_per_s']} B/s to the terminal   (target < 1 %)"
+        )
+        print(
+            f"  {args.rate:g} messages/s ({streaming['seconds']:g} s)  CPU {streaming['cpu_percent']} % of a core, "
+            f"{streaming['terminal_bytes_per_s']} B/s to the terminal"
+        )
+    if "requests_per_min_idle" in figures:
+        print(
+            f"  requests/min, nothing changing: {figures['requests_per_min_idle']}   (target <= 12)  "
+            f"{figures['idle_requests']}"
+        )
+        print(
+            f"  requests/min, one run streaming: {figures['requests_per_min_one_active']}  {figures['active_requests']}"
+        )
+        print(
+            f"  gauge after the quiet minute: {figures['gauge_used_after_idle']} used; "
+            f"all runs listed after {figures['discovery_s']} s; a new run seen after {figures['new_run_seen_s']} s"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m duvo_tui.bench idle", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, action="append", help="tracked runs (repeatable; default 20)")
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds of nothing changing (60)")
+    parser.add_argument("--rate", type=float, default=100.0, help="messages per second in the CPU stream phase (100)")
+    parser.add_argument("--stream", type=float, default=20.0, help="seconds of the CPU stream phase (20)")
+    parser.add_argument("--active", type=float, default=60.0, help="seconds counted with one run streaming (60)")
+    parser.add_argument("--warmup", type=float, default=30.0, help="seconds after every run is listed (30)")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds after the first frame before measuring")
+    parser.add_argument("--only", choices=("cpu", "requests"), help="measure only the CPU or only the requests")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per N")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sizes = args.runs or [20]
+    if args.child:
+        return _child(sizes[0], args.rate)
+    if any(n < 1 for n in sizes) or min(args.idle, args.active) <= 0 or args.warmup < 0:
+        parser.error("--runs must be >= 1, --idle and --active > 0, --warmup >= 0")
+
+    from duvo_tui.bench.idle_requests import request_cost
+
+    for runs in sizes:
+        figures: dict[str, Any] = {"runs": runs}
+        if args.only != "requests":
+            cpu = _cpu(runs, args)
+            if cpu is None:
+                print("idle: the dashboard never showed the runs", file=sys.stderr)
+                return 1
+            figures.update(cpu)
+        if args.only != "cpu":
+            figures.update(request_cost(runs, warmup=args.warmup, idle=args.idle, active=args.active))
+        if args.json:
+            print(json.dumps(figures), flush=True)
+        else:
+            _print(figures, args)
     return 0
 
 

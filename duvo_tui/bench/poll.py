@@ -13,10 +13,12 @@ did). Modes:
 - ``naive``: every run polled every 2 s (the focused run's messages too), no budget, no 429 handling.
 
 Figures (after a warm-up of a quarter of the duration, at most 15 s): requests per minute the server
-received, 429 answers, focused-run staleness (server timestamp of a new message or status change to
-the moment the subscriber got it) p50/p95, human-request detection latency (request ``created_at`` to
-the event) p50/p95 over all runs, and how many of the requests raised were seen at all (``hitl_missed``:
-answered elsewhere before the poller looked). Targets: zero 429s; focused p95 <= 2 s; detection p95 <= 10 s at
+received, requests per detected change (``requests_per_change``: requests over the changes the subscriber
+was told of, of any run: a changed run, a batch of new messages, a new human request), 429 answers,
+focused-run staleness (server timestamp of a new message or status change to the moment the subscriber
+got it) p50/p95, human-request detection latency (request ``created_at`` to the event) p50/p95 over all
+runs, and how many of the requests raised were seen at all (``hitl_missed``: answered elsewhere before the
+poller looked). Targets: zero 429s; focused p95 <= 2 s; detection p95 <= 10 s at
 N = 100 with the listing.
 """
 
@@ -141,6 +143,12 @@ class _Samples:
         self.focus: list[float] = []
         self.hitl: list[float] = []
         self.seen_requests: set[str] = set()
+        self.changes: list[float] = []
+        """When (monotonic) each change reached the subscriber: a status or run change, a batch of new
+        messages, a new human request, of any run."""
+
+    def changed(self) -> None:
+        self.changes.append(time.monotonic())
 
     def _age(self, stamp: datetime | None) -> float | None:
         if stamp is None:
@@ -149,6 +157,9 @@ class _Samples:
         return None if ts < self.since else max(0.0, time.time() - ts)
 
     def messages(self, run_id: str, messages: Any) -> None:
+        if not messages:
+            return
+        self.changed()
         if run_id != self.focused:
             return
         for message in messages:
@@ -166,6 +177,7 @@ class _Samples:
         if request.id in self.seen_requests:
             return
         self.seen_requests.add(request.id)
+        self.changed()
         age = self._age(request.created_at)
         if age is not None:
             self.hitl.append(age)
@@ -174,6 +186,7 @@ class _Samples:
         if isinstance(event, ev.MessagesAppended):
             self.messages(event.run_id, event.messages)
         elif isinstance(event, ev.RunChanged):
+            self.changed()
             self.status(event.run, event.previous_status)
         elif isinstance(event, ev.HumanRequestAppeared):
             self.request(event.request)
@@ -190,6 +203,8 @@ async def _naive(client: DuvoClient, run_ids: list[str], samples: _Samples, stop
             try:
                 detail = await client.get_run(run_id)
                 if detail.run is not None:
+                    if status.get(run_id, detail.run.status) != detail.run.status:
+                        samples.changed()
                     samples.status(detail.run, status.get(run_id))
                     status[run_id] = detail.run.status
                 if detail.pending_human_request is not None:
@@ -276,10 +291,13 @@ async def _measure(emu: Any, n: int, mode: str, duration: float, seed: int) -> d
     created = emu.state.call(_requests_created, emu.state, samples.since, end_wall - 2.0)
     missed = sum(1 for request_id in created if request_id not in samples.seen_requests)
     minutes = max((end - measure_from) / 60.0, 1e-9)
+    changes = sum(1 for t in samples.changes if measure_from <= t <= end)
     return {
         "runs": n,
         "mode": mode,
         "requests_per_min": round(len(window) / minutes, 1),
+        "changes_per_min": round(changes / minutes, 1),
+        "requests_per_change": round(len(window) / changes, 2) if changes else None,
         "rate_limited": sum(1 for s in window if s == 429),
         "focused_p50_s": _pct(samples.focus, 50),
         "focused_p95_s": _pct(samples.focus, 95),
@@ -316,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be >= 1 and --duration >= 4")
     if not args.json:
         print(
-            f"{'N':>5} {'mode':<8} {'req/min':>8} {'429s':>5} {'focus p50':>9} {'focus p95':>9} "
+            f"{'N':>5} {'mode':<8} {'req/min':>8} {'req/chg':>7} {'429s':>5} {'focus p50':>9} {'focus p95':>9} "
             f"{'hitl p50':>8} {'hitl p95':>8} seen/raised"
         )
     for n in sizes:
@@ -326,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(row), flush=True)
             else:
                 print(
-                    f"{n:>5} {mode:<8} {row['requests_per_min']:>8} {row['rate_limited']:>5} "
+                    f"{n:>5} {mode:<8} {row['requests_per_min']:>8} {_fmt(row['requests_per_change']):>7} "
+                    f"{row['rate_limited']:>5} "
                     f"{_fmt(row['focused_p50_s']):>9} {_fmt(row['focused_p95_s']):>9} "
                     f"{_fmt(row['hitl_p50_s']):>8} {_fmt(row['hitl_p95_s']):>8} "
                     f"{row['hitl_samples']:>4}/{row['hitl_samples'] + row['hitl_missed']:<4}",

@@ -58,6 +58,7 @@ class Gate:
             await self.app(scope, receive, send)
             return
 
+        self.state.count_request(scope.get("method", ""), scope["path"])
         decision = self.limiter.hit(_token(scope))
         injected = self.state.rate_limited_for()
         if injected > 0:

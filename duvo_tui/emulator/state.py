@@ -7,6 +7,7 @@ Everything here belongs to the server's event loop, except the fault controls
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import random
 import shutil
@@ -40,6 +41,8 @@ DEFAULT_API_KEY = "dv_demo_4f7c2a9e1b8d6035c7e2a91f4b"
 DEFAULT_TEAM_ID = "7d3c9a52-1f0e-4b6a-9c84-2e5d1a0b7f31"
 DEFAULT_WEBHOOK_SECRET = "whsec_duvo_emulator_demo"
 _NAMESPACE = uuid.UUID("0b6a4d0e-6c1e-4f57-9a43-3f0c5d6e8a21")
+_REQUEST_LOG = 200_000
+"""The most API requests remembered by :meth:`EmulatorState.requests_between` (the oldest are forgotten)."""
 
 
 def iso(ts: float | None) -> str | None:
@@ -279,6 +282,7 @@ class EmulatorState:
         self._lock = threading.Lock()
         self._rate_limited_until = 0.0
         self._fail_next: list[int] = []
+        self._requests: collections.deque[tuple[float, str, str]] = collections.deque(maxlen=_REQUEST_LOG)
 
     # --- lookups ---------------------------------------------------------------------------
     @property
@@ -324,6 +328,18 @@ class EmulatorState:
         with self._lock:
             self._fail_next.clear()
             self._rate_limited_until = 0.0
+
+    # --- the request log (safe to call from any thread) ----------------------------------------
+    def count_request(self, method: str, path: str, now: float | None = None) -> None:
+        """Remember one API request (every one that reaches the rate limit, refused or not)."""
+        with self._lock:
+            self._requests.append((time.time() if now is None else now, method, path))
+
+    def requests_between(self, since: float, until: float | None = None) -> list[tuple[float, str, str]]:
+        """The API requests received between two wall-clock times: ``(time, method, path)``, oldest first."""
+        end = time.time() if until is None else until
+        with self._lock:
+            return [entry for entry in self._requests if since <= entry[0] <= end]
 
     # --- thread bridge -----------------------------------------------------------------------
     def call(self, fn: Any, *args: Any, timeout: float = 10.0) -> Any:
