@@ -107,7 +107,9 @@ def frozen_dashboard(emulator: Any, tmp_path: Any) -> tuple[Any, Any]:
         created = max(service.run(i).run.created_at for i in ids)
         frozen.append(created + timedelta(minutes=5))
         header = app.screen_dashboard.query_one(DashboardHeader)
-        header.budget = BudgetPicture(used=42, limit=300, resets_in=37)
+        header.budget = BudgetPicture(
+            used=42, limit=300, resets_in=37, recent=42, server_remaining=258, server_resets_in=37
+        )
         header.connection = "connected"
         app.screen_dashboard.query_one(RunList).refresh()
         app.clear_notifications()

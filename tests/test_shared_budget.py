@@ -170,7 +170,7 @@ async def test_the_header_shows_how_many_processes_share_the_budget():
         while not app.service_started:
             await pilot.pause(0.05)
         for callback in list(service._callbacks):
-            callback(ev.BudgetChanged(used=12, limit=300, remaining=288, resets_in=40, processes=3))
+            callback(ev.BudgetChanged(used=12, limit=300, remaining=288, resets_in=40, processes=3, recent=12))
         header = app.screen_dashboard.query_one(DashboardHeader)
         for _ in range(100):
             if "3 procs" in header.render().plain:

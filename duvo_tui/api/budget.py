@@ -7,6 +7,11 @@ when the server knows of fewer remaining requests (another program on the same k
 makes callers wait instead of sending a request it knows would be refused. After a 429
 nothing is let through until ``retry-after`` has passed. A share of each window is kept
 for urgent requests (a person is waiting), so background polling cannot starve them.
+
+For a person, :meth:`RateBudget.snapshot` also says what happened: how many requests this
+process sent in the last window (a sliding count: it falls when nothing is sent), what the
+server last said is left in its own window and when that resets, and how many requests the
+server counted that this process did not send (another program on the same key).
 """
 
 from __future__ import annotations
@@ -33,17 +38,32 @@ Listener = Callable[["BudgetSnapshot"], Any]
 _UNIX_TIME_FLOOR = 1_000_000_000
 # How long a window the server reports may at most last (guards against absurd headers).
 _MAX_RESET_SECONDS = 3600.0
+# Requests the server may count beyond ours before they are put down to another program: its reset
+# header has whole seconds, so where its window began is known only to a second or so.
+_OTHERS_SLACK = 3
 
 
 @dataclass(frozen=True)
 class BudgetSnapshot:
-    """What the UI shows of the budget: requests used and left in the window, and any pause."""
+    """The budget now: what pacing needs (``used``/``remaining``: the lower of our count and the
+    server's, ``resets_in``: when more frees up, ``paused_for``) and what a person needs to see."""
 
     used: int
     limit: int
     remaining: int
     resets_in: float
     paused_for: float
+    recent: int = 0
+    """Requests this process sent in the last ``window`` seconds (sliding: falls when nothing is sent)."""
+    window: float = 60.0
+    """The length of the limit's window, in seconds."""
+    server_remaining: int | None = None
+    """What the server's headers say is left in its current window (less what was sent since); None when
+    it has not said, or its window has ended since."""
+    server_resets_in: float | None = None
+    """Seconds until the server's window resets, when its headers gave the time."""
+    others: int = 0
+    """Requests the server counted in its current window that this process did not send."""
 
     @property
     def paused(self) -> bool:
@@ -108,10 +128,12 @@ class RateBudget:
         # The server's view: requests left in its current window, and when that window ends.
         self._server_left: int | None = None
         self._server_reset_at: float | None = None
+        self._server_reset_known = False  # the reset came from a header (not assumed)
+        self._others = 0
         self._paused_until = 0.0
         self._in_flight = 0
         self._listeners: list[Listener] = []
-        self._last_notified: tuple[int, int, int, bool] | None = None
+        self._last_notified: tuple[int | None, ...] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._normal_gate: asyncio.Lock | None = None
         self._urgent_gate: asyncio.Lock | None = None
@@ -142,12 +164,20 @@ class RateBudget:
             resets_in = self._sent[0] + self._window - now
         else:
             resets_in = 0.0
+        server_resets_in = None
+        if self._server_reset_at is not None and self._server_reset_known:
+            server_resets_in = max(0.0, self._server_reset_at - now)
         return BudgetSnapshot(
             used=self._limit - remaining,
             limit=self._limit,
             remaining=remaining,
             resets_in=max(0.0, resets_in),
             paused_for=max(0.0, self._paused_until - now),
+            recent=len(self._sent),
+            window=self._window,
+            server_remaining=self._server_left,
+            server_resets_in=server_resets_in,
+            others=self._others,
         )
 
     def add_listener(self, callback: Listener) -> Callable[[], None]:
@@ -209,6 +239,7 @@ class RateBudget:
             reset_at = now + min(max(delta, 0.0), _MAX_RESET_SECONDS)
         if remaining is not None:
             self._observe_remaining(int(remaining), reset_at, now)
+            self._observe_others(int(remaining), reset_at, now)
         if status == 429:
             retry_after = _header_float(headers, "retry-after")
             if retry_after is None:
@@ -237,7 +268,9 @@ class RateBudget:
             self._sent.popleft()
         if self._server_reset_at is not None and now >= self._server_reset_at:
             self._server_reset_at = None
+            self._server_reset_known = False
             self._server_left = None
+            self._others = 0
 
     def _remaining(self) -> int:
         left = self._limit - len(self._sent)
@@ -286,10 +319,21 @@ class RateBudget:
         self._server_left = estimate
         if reset_at is None:
             self._server_reset_at = now + self._window
+            self._server_reset_known = False
             return
         self._server_reset_at = reset_at
+        self._server_reset_known = True
         if reset_at - now >= 1.0 and remaining < self._limit:
             self._learn_window(reset_at - now)
+
+    def _observe_others(self, remaining: int, reset_at: float | None, now: float) -> None:
+        """How many requests the server counted in its window that we did not send (needs its reset time)."""
+        if reset_at is None or reset_at <= now:
+            return
+        began = reset_at - self._window - 1.0  # a second early: the reset header is rounded up
+        ours = sum(1 for sent in self._sent if sent >= began)
+        beyond = (self._limit - remaining) - ours
+        self._others = beyond if beyond > _OTHERS_SLACK else 0
 
     def _learn_window(self, seconds: float) -> None:
         """The server's window is at least as long as the time left in a window we just saw begin.
@@ -321,7 +365,7 @@ class RateBudget:
         if not self._listeners:
             return
         snap = self.snapshot()
-        key = (snap.used, snap.limit, snap.remaining, snap.paused)
+        key = (snap.used, snap.limit, snap.remaining, snap.paused, snap.recent, snap.others, snap.server_remaining)
         if key == self._last_notified:
             return
         self._last_notified = key

@@ -12,6 +12,7 @@ never written anywhere.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -190,14 +191,7 @@ class SharedRateBudget(RateBudget):
 
     def snapshot(self) -> SharedBudgetSnapshot:
         snap = super().snapshot()
-        return SharedBudgetSnapshot(
-            used=snap.used,
-            limit=snap.limit,
-            remaining=snap.remaining,
-            resets_in=snap.resets_in,
-            paused_for=snap.paused_for,
-            processes=self._processes,
-        )
+        return SharedBudgetSnapshot(**dataclasses.asdict(snap), processes=self._processes)
 
     def observe(self, status: int, headers: Any) -> None:
         try:

@@ -97,7 +97,13 @@ class HumanRequestResolved(Event):
 
 @dataclass
 class BudgetChanged(Event):
-    """The rate budget's picture changed. ``processes`` is how many processes share the key's budget."""
+    """The rate budget's picture changed. ``processes`` is how many processes share the key's budget.
+
+    ``recent`` is how many requests this process sent in the last ``window`` seconds (a sliding count that
+    falls when nothing is sent); ``server_remaining`` / ``server_resets_in`` what the server's headers last
+    said of its own window (None when it has not, or that window has ended); ``others`` how many requests
+    the server counted in its window that this process did not send (another program on the same key).
+    """
 
     used: int
     limit: int
@@ -105,6 +111,11 @@ class BudgetChanged(Event):
     resets_in: float
     paused_for: float = 0.0
     processes: int = 1
+    recent: int = 0
+    window: float = 60.0
+    server_remaining: int | None = None
+    server_resets_in: float | None = None
+    others: int = 0
 
     def can_replace(self, other: Event) -> bool:
         return isinstance(other, BudgetChanged)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ __all__ = ["DuvoService", "ServiceSettings", "TrackedRun"]
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[ev.Event], Any]
+
+_BUDGET_TICK = 1.0
+"""Seconds between two looks at what time alone changes in the budget (the sliding count, the reset)."""
 
 
 @dataclass
@@ -87,6 +91,22 @@ class ServiceSettings(SchedulerSettings):
         return settings
 
 
+def _budget_shown(event: ev.BudgetChanged) -> tuple[Any, ...]:
+    """What of the budget a person sees (whole seconds): a new event only when one of these changes."""
+    resets = None if event.server_resets_in is None else math.ceil(event.server_resets_in)
+    return (
+        event.used,
+        event.limit,
+        event.remaining,
+        math.ceil(event.paused_for),
+        event.processes,
+        event.recent,
+        event.server_remaining,
+        resets,
+        event.others,
+    )
+
+
 class DuvoService:
     """Keeps the tracked runs fresh within the rate budget and tells subscribers what changed."""
 
@@ -123,6 +143,7 @@ class DuvoService:
         self._subscribers: list[Subscriber] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._remove_budget_listener: Callable[[], None] | None = None
+        self._budget_shown: tuple[Any, ...] | None = None
         self._started = False
 
     # ------------------------------------------------------------------ events
@@ -145,16 +166,32 @@ class DuvoService:
                 log.exception("event subscriber failed on %s", type(event).__name__)
 
     def _on_budget(self, snap: Any) -> None:
-        self._emit(
-            ev.BudgetChanged(
-                used=snap.used,
-                limit=snap.limit,
-                remaining=snap.remaining,
-                resets_in=snap.resets_in,
-                paused_for=snap.paused_for,
-                processes=getattr(snap, "processes", 1),
-            )
+        event = ev.BudgetChanged(
+            used=snap.used,
+            limit=snap.limit,
+            remaining=snap.remaining,
+            resets_in=snap.resets_in,
+            paused_for=snap.paused_for,
+            processes=getattr(snap, "processes", 1),
+            recent=getattr(snap, "recent", 0),
+            window=getattr(snap, "window", 60.0),
+            server_remaining=getattr(snap, "server_remaining", None),
+            server_resets_in=getattr(snap, "server_resets_in", None),
+            others=getattr(snap, "others", 0),
         )
+        shown = _budget_shown(event)
+        if shown == self._budget_shown:
+            return
+        self._budget_shown = shown
+        self._emit(event)
+
+    async def _budget_loop(self) -> None:
+        """Tell subscribers about the budget as time alone changes it: the count of recent requests falls
+        as they age out, the server's reset counts down. Nothing is emitted while nothing shown changes."""
+        budget = self.client.budget
+        while True:
+            await asyncio.sleep(_BUDGET_TICK)
+            self._on_budget(budget.snapshot())
 
     # ------------------------------------------------------------------ life
 
@@ -177,7 +214,8 @@ class DuvoService:
         if self.team_id:
             self.scheduler.set_team_listing(True, now)
         budget = getattr(self.client, "budget", None)
-        if budget is not None and hasattr(budget, "add_listener"):
+        watch_budget = budget is not None and hasattr(budget, "add_listener")
+        if watch_budget:
             self._remove_budget_listener = budget.add_listener(self._on_budget)
         if self.settings.webhook_listen:
             from duvo_tui.service.webhooks import WebhookReceiver
@@ -191,6 +229,8 @@ class DuvoService:
             await self.webhooks.start()
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self.poller.run()), loop.create_task(self._save_loop())]
+        if watch_budget:
+            self._tasks.append(loop.create_task(self._budget_loop()))
 
     async def close(self) -> None:
         """Stop every loop and write the tracked runs."""

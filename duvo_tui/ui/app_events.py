@@ -108,7 +108,16 @@ class ServiceEvents:
 
     def _event_budget_changed(self, event: ev.BudgetChanged) -> None:
         self._header().budget = BudgetPicture(
-            event.used, event.limit, event.resets_in, event.paused_for, event.processes
+            used=event.used,
+            limit=event.limit,
+            resets_in=event.resets_in,
+            paused_for=event.paused_for,
+            processes=event.processes,
+            recent=event.recent,
+            window=event.window,
+            server_remaining=event.server_remaining,
+            server_resets_in=event.server_resets_in,
+            others=event.others,
         )
         header = self._header()
         if header.connection == "connecting":

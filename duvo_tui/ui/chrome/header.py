@@ -15,26 +15,57 @@ __all__ = ["BudgetPicture", "DashboardHeader", "budget_gauge"]
 
 @dataclass(frozen=True)
 class BudgetPicture:
-    """What the gauge shows."""
+    """What the gauge shows (see :class:`duvo_tui.service.events.BudgetChanged`)."""
 
     used: int = 0
     limit: int = 0
     resets_in: float = 0.0
     paused_for: float = 0.0
     processes: int = 1
+    recent: int = 0
+    """Requests this dashboard sent in the last ``window`` seconds: a sliding count, it falls when quiet."""
+    window: float = 60.0
+    server_remaining: int | None = None
+    """What the server says is left in its window; None when it has not said (or the window ended)."""
+    server_resets_in: float | None = None
+    others: int = 0
+    """Requests on the same key the server counted that this dashboard did not send."""
+
+    @property
+    def key_used(self) -> int:
+        """How much of the key is spent as far as anyone knows: our count, or the server's when higher."""
+        server = self.limit - self.server_remaining if self.server_remaining is not None else 0
+        return max(self.recent, server)
 
 
-def budget_gauge(budget: BudgetPicture, cells: int = 8) -> tuple[str, str]:
-    """(bar, words) for the budget: ``▮▮▮▯▯▯▯▯`` and ``45/300 · resets 23s``."""
+def _window_words(seconds: float) -> str:
+    # The window is learned from whole-second headers, so a minute may be seen as 61 or 62 seconds.
+    return "last min" if 57 <= seconds <= 63 else f"last {round(seconds)}s"
+
+
+def budget_gauge(budget: BudgetPicture, cells: int = 8) -> tuple[str, list[str]]:
+    """(bar, words) for the budget: ``▮▯▯▯▯▯▯▯`` and the words most important first, e.g.
+    ``["12/300 last min", "+40 by others", "server 248 left, resets 23s"]``.
+
+    The bar is how much of the key is spent (ours, or the server's count when another program pushes it
+    higher); the first words are our own requests in the last window, which fall when we are quiet.
+    """
     if budget.limit <= 0:
-        return "", "budget ?"
-    filled = min(cells, round(cells * budget.used / budget.limit))
+        return "", ["budget ?"]
+    filled = min(cells, round(cells * budget.key_used / budget.limit))
     bar = "▮" * filled + "▯" * (cells - filled)
-    words = f"{budget.used}/{budget.limit} · resets {max(0, round(budget.resets_in))}s"
+    words = [f"{budget.recent}/{budget.limit} {_window_words(budget.window)}"]
     if budget.paused_for > 0:
-        words += f" · paused {round(budget.paused_for)}s"
+        words.append(f"paused {max(1, round(budget.paused_for))}s")
+    if budget.others > 0:
+        words.append(f"+{budget.others} by others")
+    if budget.server_remaining is not None:
+        server = f"server {budget.server_remaining} left"
+        if budget.server_resets_in is not None:
+            server += f", resets {max(0, round(budget.server_resets_in))}s"
+        words.append(server)
     if budget.processes > 1:
-        words += f" · {budget.processes} procs"
+        words.append(f"{budget.processes} procs")
     return bar, words
 
 
@@ -71,9 +102,6 @@ class DashboardHeader(Widget):
         state = self.connection
         symbol = {"connected": "●", "connecting": "◌", "disconnected": "✗", "auth failed": "✗"}.get(state, "?")
         state_style = {"connected": "bold green", "disconnected": "bold red", "auth failed": "bold red"}.get(state, "")
-        bar, words = budget_gauge(self.budget)
-        budget_ratio = self.budget.used / self.budget.limit if self.budget.limit else 0.0
-        bar_style = "red" if budget_ratio > 0.9 else ("yellow" if budget_ratio > 0.7 else "green")
         parts: list[tuple[str, str]] = [
             (" duvo-tui ", "bold reverse"),
             (" " + self.profile, f"bold {self.profile_color}".strip()),
@@ -87,10 +115,11 @@ class DashboardHeader(Widget):
         debug_style = "bold yellow"
         if self.debug_log:
             parts.append((f"  debug log {self.debug_log}", debug_style))
-        tail = [(" budget ", "dim"), (bar, bar_style), (" " + words + " ", "")]
-        tail_len = sum(len(t) for t, _ in tail)
+        tails, essential = self._budget_tails()
+        tail_len = sum(len(t) for t, _ in tails[0])
         # When there is not room for everything: drop the URL, show only the debug log's file name, drop the
-        # profile name, then show only that a debug log is written.
+        # profile name, show only that a debug log is written, while the budget's essential words (our count,
+        # a pause, others on the key) do not fit; then show as many of its words as fit.
         name = self.debug_log.rsplit("/", 1)[-1]
         shrink = [(3 if self.read_only else 2, ("", ""))]
         if self.debug_log:
@@ -101,10 +130,13 @@ class DashboardHeader(Widget):
         for index, replacement in shrink:
             if sum(len(t) for t, _ in parts) + tail_len <= width:
                 break
+            if sum(len(t) for t, _ in parts) + sum(len(t) for t, _ in tails[essential]) <= width:
+                break
             parts[index] = replacement
-        if sum(len(t) for t, _ in parts) + tail_len > width:
-            tail = [(" " + words.split(" · ")[0] + " ", "")]
+        for tail in tails:
             tail_len = sum(len(t) for t, _ in tail)
+            if sum(len(t) for t, _ in parts) + tail_len <= width:
+                break
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         for part, style in parts:
             text.append(part, style)
@@ -113,3 +145,28 @@ class DashboardHeader(Widget):
         for part, style in tail:
             text.append(part, style)
         return text
+
+    def _budget_tails(self) -> tuple[list[list[tuple[str, str]]], int]:
+        """The gauge from fullest to shortest (all its words with label and bar, then fewer words, then the
+        bare count), and the index of the shortest that still has the essential words (count, pause, others)."""
+        budget = self.budget
+        bar, words = budget_gauge(budget)
+        ratio = budget.key_used / budget.limit if budget.limit else 0.0
+        bar_style = "red" if ratio > 0.9 else ("yellow" if ratio > 0.7 else "green")
+        styles = {"paused": "bold red", "+": "bold yellow"}
+
+        def styled(word: str) -> tuple[str, str]:
+            return word, next((style for start, style in styles.items() if word.startswith(start)), "")
+
+        tails: list[list[tuple[str, str]]] = []
+        for keep in range(len(words), 0, -1):
+            shown: list[tuple[str, str]] = [(" ", "")]
+            for index, word in enumerate(words[:keep]):
+                shown += [(" · ", "dim")] if index else []
+                shown.append(styled(word))
+            shown.append((" ", ""))
+            tails.append([(" budget ", "dim"), (bar, bar_style), *shown])
+        count = words[0].split(" ")[0]
+        tails.append([(" " + count + " ", "")])
+        essential_words = 1 + (budget.paused_for > 0) + (budget.others > 0)
+        return tails, len(words) - essential_words
