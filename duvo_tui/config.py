@@ -62,6 +62,14 @@ class PollSettings:
     """Never poll one run more often than this, even when it is focused."""
     max_interval: float = 30.0
     """Quiet and finished runs are polled at most this rarely."""
+    sweep_interval: float = 2.0
+    """Seconds between two listing requests while a run moves, something changed lately or you press keys."""
+    idle_sweep_interval: float = 12.0
+    """Seconds between two listing requests once nothing has moved, changed or been pressed for ``quiet_after``."""
+    quiet_after: float = 20.0
+    """Seconds of quiet before the listing is swept at ``idle_sweep_interval``."""
+    idle_interval: float = 60.0
+    """A run at rest (finished, or waiting for a person) is looked at by itself this often, even the one in view."""
 
 
 @dataclass
@@ -219,6 +227,8 @@ def _parse_poll(path: Path, data: Any, dotted: str) -> PollSettings:
     poll = PollSettings(**values)
     if poll.min_interval > poll.max_interval:
         raise ConfigError(f"{path}: {dotted}.min_interval is larger than {dotted}.max_interval")
+    if poll.sweep_interval > poll.idle_sweep_interval:
+        raise ConfigError(f"{path}: {dotted}.sweep_interval is larger than {dotted}.idle_sweep_interval")
     return poll
 
 

@@ -47,6 +47,8 @@ invoices = "{AGENT}"
 interval = 3
 min_interval = 1.5
 max_interval = 20
+idle_sweep_interval = 15
+quiet_after = 30
 
 [[profiles.work.watch]]
 folder = "~/inbox"
@@ -76,7 +78,9 @@ def test_sample_is_read_into_typed_fields(tmp_path):
         "team-42", "WORK_DUVO_KEY", "Production", "red", True,
     )  # fmt: skip
     assert work.agents == {"invoices": AGENT}
-    assert work.poll == PollSettings(interval=3.0, min_interval=1.5, max_interval=20.0)
+    assert work.poll == PollSettings(
+        interval=3.0, min_interval=1.5, max_interval=20.0, idle_sweep_interval=15.0, quiet_after=30.0
+    )
     assert work.watch == [WatchFolder(folder="~/inbox", sandbox="sb-1", dest="/workspace/in")]
     assert config.profiles["local"].api_key == KEY
     assert config.warnings == []
@@ -157,7 +161,7 @@ def test_non_utf8_file_names_the_line(tmp_path):
     [
         ('colour = "red"\n', "'colour'"),
         ('[profiles.a]\nbase_ur = "https://x.test"\n', "'profiles.a.base_ur'"),
-        ('[profiles.a.poll]\nintervall = 3\n', "'profiles.a.poll.intervall'"),
+        ("[profiles.a.poll]\nintervall = 3\n", "'profiles.a.poll.intervall'"),
         ('[[profiles.a.watch]]\nfolder = "x"\nsandbox = "s"\nrecursive = true\n', "'profiles.a.watch[0].recursive'"),
     ],
 )
@@ -177,6 +181,9 @@ def test_unknown_keys_are_refused_by_name(tmp_path, text, named):
         ('[profiles.a.agents]\nx = "not-a-uuid"\n', "profiles.a.agents.x is not a uuid"),
         ("[profiles.a.poll]\ninterval = -1\n", "between 0 and 3600"),
         ("[profiles.a.poll]\nmin_interval = 9\nmax_interval = 3\n", "min_interval is larger"),
+        ("[profiles.a.poll]\nsweep_interval = 20\n", "sweep_interval is larger than profiles.a.poll.idle_sweep"),
+        ("[profiles.a.poll]\nquiet_after = 0\n", "between 0 and 3600"),
+        ('[profiles.a.poll]\nidle_interval = "1m"\n', "idle_interval"),
         ('[[profiles.a.watch]]\nfolder = "x"\n', "needs 'sandbox'"),
         ('[[profiles.a.watch]]\nfolder = "x"\nsandbox = "s"\ndest = "in"\n', "absolute sandbox path"),
         ('default_profile = "b"\n[profiles.a]\n', "default_profile 'b' is not a profile"),
@@ -302,3 +309,13 @@ def test_set_theme_refuses_to_overwrite_a_broken_file(tmp_path):
     with pytest.raises(ConfigError, match=r"c\.toml:1"):
         set_theme("nord", path)
     assert path.read_text() == "theme = \n"
+
+
+def test_the_polling_intervals_of_a_profile_reach_the_service(tmp_path):
+    from duvo_tui.service import ServiceSettings
+
+    config = load_config(write(tmp_path / "c.toml", SAMPLE))
+    settings = ServiceSettings.from_profile(config.profiles["work"])
+    assert (settings.sweep_interval, settings.idle_sweep_interval, settings.quiet_after) == (2.0, 15.0, 30.0)
+    assert settings.terminal_interval == 60.0  # idle_interval's default
+    assert (settings.focus_interval, settings.active_interval, settings.max_interval) == (1.5, 3.0, 20.0)

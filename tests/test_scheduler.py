@@ -110,16 +110,17 @@ def test_a_poked_terminal_run_is_not_held_back_for_spare_room():
 
 
 def test_with_the_team_listing_terminal_runs_are_left_to_the_sweeps():
-    s = Scheduler(SchedulerSettings(terminal_interval=1.0))
+    s = Scheduler(SchedulerSettings(terminal_interval=1.0, sweep_interval=2.0, idle_sweep_interval=12.0))
     s.set_team_listing(True, 0.0)
     s.add_run("done", "completed", 0.0)
     assert s.next_job(0.0, spare=True) == Job("sweep", offset=0)
     now = 0.1
-    while now < 200.0:  # the sweeps see the run every 2 s: it is never fetched by itself
+    while now < 300.0:  # the sweeps see the run: it is never fetched by itself
         s.sweep_done(Job("sweep"), now, total=1)
         s.swept("done", now, "completed", False, needs_detail=False)
-        assert s.next_job(now + 1.9, spare=True) is None
-        now += 2.0
+        interval = s._sweep_due - now
+        assert s.next_job(now + interval - 0.1, spare=True) is None
+        now += interval
         assert s.next_job(now, spare=True) == Job("sweep", offset=0)
 
 

@@ -11,6 +11,16 @@ after a per-class offset, so that:
 - active runs come before waiting runs, and messages of runs nobody looks at come last;
 - nobody starves: an overdue job's deadline keeps getting older until it wins.
 
+The rate budget is spent on change. The focused run's messages and status are fetched about once a
+second only while it moves (pending, starting, running, or just after a person acted on it: a post, an
+answer, a stop, a refresh: :meth:`poke`); focused and finished or waiting for a person, it is looked at
+every ``terminal_interval``, or at once when a sweep or a status poll shows it changed. The listing is
+swept every ``sweep_interval`` while something moves, something changed lately or a person is at the
+keys (:meth:`person_active`), and every ``idle_sweep_interval`` after ``quiet_after`` seconds of none of
+that. With more than one page, the first page (the newest runs) is every other sweep; the older pages
+take turns in between. A run is polled by itself only when every page was swept since it was last seen
+(the listing does not have it).
+
 Intervals adapt: a status poll that saw no change multiplies the run's interval by ``backoff``
 (up to ``max_interval``), one that saw a change resets it. A terminal run is polled at the normal
 pace only for a while after something that can change it happened here (a posted message, a stop, an
@@ -41,6 +51,14 @@ _ACTIVE = 0.0
 _WAITING = 5.0
 _BACKGROUND_MESSAGES = 15.0
 _FOCUSED_IN_A_ROW = 2
+_SETTLE = 3.0
+"""Seconds a run that stopped moving is still followed at the focused pace (its last messages may trail its status)."""
+
+
+def resting(status: str) -> bool:
+    """The run does not change by itself: it is finished, or waits for a person."""
+    meaning = RunStatus(status)
+    return meaning.is_finished or meaning.is_persons_turn
 
 
 @dataclass
@@ -62,9 +80,14 @@ class SchedulerSettings:
     backoff: float = 1.5
     """Interval factor after a poll that saw no change."""
     sweep_interval: float = 2.0
-    """Seconds between two team-listing pages."""
+    """Seconds between two listing pages while something moves, changed lately, or a person is at the keys."""
+    idle_sweep_interval: float = 12.0
+    """Seconds between two listing pages after ``quiet_after`` seconds of nothing moving or changing."""
+    quiet_after: float = 20.0
+    """Seconds without a moving run, a change or a key press before the sweeps slow down."""
     waiting_sweep_interval: float = 3.0
-    """Seconds between two listings of waiting runs (only when the team has more than one page)."""
+    """Seconds between two listings of waiting runs (only when the team has more than one page; every
+    ``terminal_interval`` once quiet)."""
     backlog_gap: float = 0.0
     """Delay before the next page of a backlog (the deadline ordering interleaves it with other runs)."""
     poke_window: float = 30.0
@@ -115,6 +138,15 @@ class Scheduler:
         self._waiting_sweep_due: float | None = None
         self._sweeps_in_flight: set[str] = set()
         self._focused_in_a_row = 0
+        self._lively_until = -math.inf
+        """Until when the sweeps stay fast after a change or a key press."""
+        self._sweep_sent: dict[str, float] = {}
+        """When the sweep of each kind in flight (or last) was sent."""
+        self._page_swept_at: dict[int, float] = {}
+        """When each listing page (by offset) was last requested, for an answer that came."""
+        self._covered_since = -math.inf
+        """Every page of the listing was requested since this time: a run not seen since is not listed."""
+        self._older_offset = TEAM_PAGE
 
     # ------------------------------------------------------------------ runs
 
@@ -165,6 +197,28 @@ class Scheduler:
         timer.errors = 0
         if messages and timer.follow:
             timer.messages_due = now
+        self._liven(now)
+
+    def person_active(self, now: float) -> None:
+        """A person is at the keys: sweep at the fast pace for a while."""
+        self._liven(now)
+
+    def _liven(self, now: float) -> None:
+        """Something changed or a person acted: the sweeps are fast for ``quiet_after`` seconds."""
+        self._lively_until = max(self._lively_until, now + self.settings.quiet_after)
+        fast = self.settings
+        if self._sweep_due is not None:
+            sent = self._sweep_sent.get("sweep", -math.inf)
+            self._sweep_due = min(self._sweep_due, max(now, sent + fast.sweep_interval))
+        if self._waiting_sweep_due is not None:
+            sent = self._sweep_sent.get("waiting_sweep", -math.inf)
+            self._waiting_sweep_due = min(self._waiting_sweep_due, max(now, sent + fast.waiting_sweep_interval))
+
+    def lively(self, now: float) -> bool:
+        """Something moves, changed lately, or a person was at the keys lately."""
+        if now < self._lively_until:
+            return True
+        return any(not resting(timer.status) or now < timer.poked_until for timer in self.timers.values())
 
     def set_team_listing(self, available: bool, now: float) -> None:
         self.team_listing = available
@@ -173,6 +227,8 @@ class Scheduler:
                 timer.swept_at = now
         self._sweep_due = now if available else None
         self._waiting_sweep_due = now if available else None
+        if available:
+            self._liven(now)  # a first look: fast for a while
 
     # ------------------------------------------------------------------ choosing
 
@@ -235,6 +291,7 @@ class Scheduler:
         self._focused_in_a_row = self._focused_in_a_row + 1 if focused_job else 0
         if job.kind in ("sweep", "waiting_sweep"):
             self._sweeps_in_flight.add(job.kind)
+            self._sweep_sent[job.kind] = now
         elif job.run_id is not None:
             self.timers[job.run_id].in_flight.add(job.kind)
         return job
@@ -268,10 +325,15 @@ class Scheduler:
         if focused or timer.needs_detail or not self.team_listing:
             return timer.status_due
         # With the team listing, a run's status comes from the sweeps; it is polled by itself only
-        # when no sweep has seen it for a while (it may be missing from the listing).
-        if now - timer.swept_at <= self.settings.max_interval * 2:
+        # when every page was swept since it was last seen (the listing does not have it).
+        if timer.swept_at >= self._covered_since:
             return None
         return timer.status_due
+
+    @staticmethod
+    def _moving(timer: RunTimer, now: float) -> bool:
+        """The run changes by itself, or a person acted on it lately."""
+        return not resting(timer.status) or now < timer.poked_until
 
     @staticmethod
     def _idle(timer: RunTimer, now: float, focused: bool) -> bool:
@@ -300,8 +362,10 @@ class Scheduler:
         timer.errors = 0
         timer.needs_detail = False
         self._set_status(timer, status, changed, now)
-        if changed and timer.follow and timer.messages_due is None:
-            timer.messages_due = now
+        if changed:
+            self._liven(now)
+            if timer.follow and timer.messages_due is None:
+                timer.messages_due = now  # (a run in view that moves has its messages due already)
 
     def swept(self, run_id: str, now: float, status: str, changed: bool, *, needs_detail: bool) -> None:
         """The team listing showed ``run_id``; ``needs_detail`` asks for one fetch of the run itself."""
@@ -314,9 +378,19 @@ class Scheduler:
         # The latest sweep decides: a run that stopped waiting before its turn came needs no fetch any more.
         timer.needs_detail = needs_detail
         if changed:
+            at_rest = not self._moving(timer, now)
+            self._note_status(timer, status, now)
             timer.status = status
+            self._liven(now)
+            if run_id == self.focused and at_rest and timer.status_due is not None:
+                timer.status_due = min(timer.status_due, now)  # the run in view woke up: its detail now
             if timer.follow and "messages" not in timer.in_flight:
                 timer.messages_due = now if timer.messages_due is None else min(timer.messages_due, now)
+
+    def _note_status(self, timer: RunTimer, status: str, now: float) -> None:
+        """A run that just stopped moving is followed a few seconds more (its last messages may trail)."""
+        if resting(status) and not resting(timer.status):
+            timer.poked_until = max(timer.poked_until, now + _SETTLE)
 
     def _set_status(self, timer: RunTimer, status: str, changed: bool, now: float) -> None:
         settings = self.settings
@@ -324,10 +398,15 @@ class Scheduler:
             timer.interval = self._base(status)
         else:
             timer.interval = min(settings.max_interval, max(timer.interval, 0.1) * settings.backoff)
+        self._note_status(timer, status, now)
         timer.status = status
         run_focused = self.focused is not None and self.timers.get(self.focused) is timer
-        if run_focused:
+        if run_focused and self._moving(timer, now):
             timer.status_due = now + settings.focus_status_interval
+        elif run_focused:
+            # In view but at rest: a slow look (a change shown by a sweep, or a person acting, looks at once).
+            slow = settings.terminal_interval if self.team_listing or status != RunStatus.WAITING else timer.interval
+            timer.status_due = now + slow
         elif RunStatus(status).is_finished and now >= timer.poked_until:
             timer.status_due = now + settings.terminal_interval  # a slow look, with spare capacity only
         else:
@@ -346,7 +425,7 @@ class Scheduler:
             timer.strict_at = now + self.settings.focus_interval
         if backlog:
             timer.messages_due = now + self.settings.backlog_gap
-        elif focused:
+        elif focused and self._moving(timer, now):
             timer.messages_due = now + self.settings.focus_interval
         else:
             timer.messages_due = None  # fetched again when the run is seen to change
@@ -389,10 +468,24 @@ class Scheduler:
     def sweep_done(self, job: Job, now: float, *, total: int) -> None:
         """A listing page came back; ``total`` is the team's run count."""
         self._sweeps_in_flight.discard(job.kind)
+        settings = self.settings
+        lively = self.lively(now)
         if job.kind == "waiting_sweep":
-            self._waiting_sweep_due = now + self.settings.waiting_sweep_interval
+            interval = settings.waiting_sweep_interval if lively else settings.terminal_interval
+            self._waiting_sweep_due = now + interval
             return
         self.team_total = max(0, total)
-        next_offset = job.offset + TEAM_PAGE
-        self._sweep_offset = next_offset if next_offset < self.team_total else 0
-        self._sweep_due = now + self.settings.sweep_interval
+        self._page_swept_at[job.offset] = self._sweep_sent.get(job.kind, now)
+        offsets = range(0, max(self.team_total, 1), TEAM_PAGE)
+        self._covered_since = min(self._page_swept_at.get(offset, -math.inf) for offset in offsets)
+        # The first page (the newest runs, where things happen) every other sweep; the older ones take turns.
+        if job.offset == 0 and self.team_total > TEAM_PAGE:
+            if self._older_offset >= self.team_total:
+                self._older_offset = TEAM_PAGE
+            self._sweep_offset = self._older_offset
+        else:
+            if job.offset > 0:
+                following = job.offset + TEAM_PAGE
+                self._older_offset = following if following < self.team_total else TEAM_PAGE
+            self._sweep_offset = 0
+        self._sweep_due = now + (settings.sweep_interval if lively else settings.idle_sweep_interval)

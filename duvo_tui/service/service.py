@@ -87,7 +87,10 @@ class ServiceSettings(SchedulerSettings):
             settings.focus_interval = max(0.2, float(poll.min_interval))
             settings.active_interval = max(settings.focus_interval, float(poll.interval))
             settings.max_interval = max(settings.active_interval, float(poll.max_interval))
-            settings.terminal_interval = max(settings.terminal_interval, settings.max_interval)
+            settings.terminal_interval = max(float(poll.idle_interval), settings.max_interval)
+            settings.sweep_interval = float(poll.sweep_interval)
+            settings.idle_sweep_interval = max(settings.sweep_interval, float(poll.idle_sweep_interval))
+            settings.quiet_after = float(poll.quiet_after)
         return settings
 
 
@@ -415,6 +418,11 @@ class DuvoService:
                 continue
             self.poller.apply_detail(tracked.id, detail, poll=False)
         return self.runs()
+
+    def person_active(self) -> None:
+        """A person is at the keys: look for changes at the fast pace for a while."""
+        self.scheduler.person_active(self.clock())
+        self.poller.wake()
 
     def refresh(self, run_id: str) -> None:
         """Look at ``run_id`` now (e.g. a webhook said it changed)."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
@@ -47,7 +48,17 @@ STYLES = styles_dir()
 
 
 _NEEDS_READY = frozenset(
-    {"start_run", "stop_run", "add_run", "next_waiting", "inbox", "filter_messages", "copy_page", "copy_run_id"}
+    {
+        "start_run",
+        "stop_run",
+        "refresh_run",
+        "add_run",
+        "next_waiting",
+        "inbox",
+        "filter_messages",
+        "copy_page",
+        "copy_run_id",
+    }
 )
 """Actions that wait for the panes' widgets and the service."""
 
@@ -66,6 +77,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
         Binding("s", "start_run", "Start", id="app.start_run", tooltip="Start a run of an agent"),
         Binding("x", "stop_run", "Stop", id="app.stop_run", tooltip="Stop the selected run"),
+        Binding("r", "refresh_run", "Refresh", show=False, id="app.refresh", tooltip="Look at the selected run now"),
         Binding("a", "add_run", "Add run", show=False, id="app.add_run", tooltip="Track a run by its id"),
         Binding(
             "n",
@@ -133,6 +145,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         self._closed = False
         self.service_started = False
         """True once ``service.start()`` returned (tests wait for it)."""
+        self._person_seen_at = -1.0
         self.keymap_wanted: dict[str, str] = {}
         """The [keys] remapping from the config (applied by :func:`make_app`)."""
         self.ready = False
@@ -245,6 +258,21 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         screen = DashboardScreen(str(name), str(base_url), clock=self.clock, debug_log=self.debug_log)
         self.install_screen(screen, "dashboard")
         return screen
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)) and not event.is_forwarded:
+            self._person_seen()
+        await super().on_event(event)
+
+    def _person_seen(self) -> None:
+        """A key or a click: the service looks for changes at its fast pace for a while (told once a second)."""
+        now = monotonic()
+        if not self.service_started or now - self._person_seen_at < 1.0:
+            return
+        self._person_seen_at = now
+        person_active = getattr(self.service, "person_active", None)  # stand-in services may not poll at all
+        if person_active is not None:
+            person_active()
 
     def on_mount(self) -> None:
         self._theme_choosable = True

@@ -99,6 +99,13 @@ class RunCommands:
             return
         self.say(f"Asked run {short_id(run_id)} to stop")
 
+    def action_refresh_run(self) -> None:
+        """Look at the selected run now (its status and new messages), whatever the polling plan says."""
+        if self._selected is None:
+            self.say("Select a run first", severity="warning")
+            return
+        self.service.refresh(self._selected)
+
     def action_add_run(self) -> None:
         from duvo_tui.ui.dialogs import PromptScreen
 
