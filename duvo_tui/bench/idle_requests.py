@@ -37,12 +37,19 @@ def _kind(method: str, path: str) -> str:
     return f"{method} {_ID.sub('/{id}', path)}"
 
 
-def _seed(state: Any, team_id: str, count: int) -> tuple[list[str], str]:
+def _owner(state: Any, api_key: str) -> str | None:
+    """The person the key belongs to: the runs made for the benchmark are theirs, so their listing has them."""
+    user = getattr(state, "key_users", {}).get(api_key)
+    return getattr(user, "id", None)
+
+
+def _seed(state: Any, team_id: str, api_key: str, count: int) -> tuple[list[str], str]:
     """Make ``count`` runs that are finished or waiting (call on the emulator's loop); returns (ids, focused id)."""
     from duvo_tui.emulator.run_driver import add_message
     from duvo_tui.emulator.state import HumanRequestRecord, RunRecord
 
     now = time.time()
+    owner = _owner(state, api_key)
     agents = [state.agent_by_scenario(s) for s in ("quick", "approval", "questions", "fails")]
     ids: list[str] = []
     focused = ""
@@ -61,6 +68,7 @@ def _seed(state: Any, team_id: str, count: int) -> tuple[list[str], str]:
             status=status,
             created_at=created,
             updated_at=created,
+            user_id=owner,
             started_at=created + 1,
         )
         add_message(run, "text", "user", text_content=f"Nightly job {i}")
@@ -87,7 +95,7 @@ def _seed(state: Any, team_id: str, count: int) -> tuple[list[str], str]:
     return ids, focused
 
 
-def _start_streaming_run(state: Any, team_id: str) -> str:
+def _start_streaming_run(state: Any, team_id: str, api_key: str) -> str:
     """A new run that says something every half second until the emulator stops (call on its loop)."""
     from duvo_tui.emulator import run_driver
     from duvo_tui.emulator.state import RunRecord
@@ -104,6 +112,7 @@ def _start_streaming_run(state: Any, team_id: str) -> str:
         status="pending",
         created_at=now,
         updated_at=now,
+        user_id=_owner(state, api_key),
     )
 
     async def stream(ctx: Any) -> None:
@@ -138,7 +147,7 @@ async def _measure(emu: Any, runs: int, warmup: float, idle: float, active: floa
     from duvo_tui.api.client import DuvoClient
     from duvo_tui.service import DuvoService, ServiceSettings
 
-    ids, focused = emu.state.call(_seed, emu.state, emu.team_id, runs)
+    ids, focused = emu.state.call(_seed, emu.state, emu.team_id, emu.api_key, runs)
     client = DuvoClient(emu.base_url, emu.api_key)
     service = DuvoService(
         client,
@@ -163,7 +172,7 @@ async def _measure(emu: Any, runs: int, warmup: float, idle: float, active: floa
         figures["requests_per_min_idle"], figures["idle_requests"] = _count(emu, since, until)
         figures["gauge_used_after_idle"] = service.budget_snapshot().used
 
-        streaming = emu.state.call(_start_streaming_run, emu.state, emu.team_id)
+        streaming = emu.state.call(_start_streaming_run, emu.state, emu.team_id, emu.api_key)
         seen_at = time.monotonic()
         if not await _until(lambda: service.run(streaming) is not None, 120):
             raise RuntimeError("the service never listed the streaming run")

@@ -73,8 +73,8 @@ class _NoBudget(RateBudget):
 # ----------------------------------------------------------------------------- the server side
 
 
-def _create_runs(state: Any, team_id: str, scenarios: list[str]) -> list[str]:
-    """Create runs inside the emulator (call on its loop)."""
+def _create_runs(state: Any, team_id: str, scenarios: list[str], owner: str | None = None) -> list[str]:
+    """Create runs inside the emulator (call on its loop), belonging to ``owner`` (a user id) when given."""
     from duvo_tui.emulator import run_driver
     from duvo_tui.emulator.scenarios import script_for
     from duvo_tui.emulator.state import RunRecord
@@ -93,6 +93,7 @@ def _create_runs(state: Any, team_id: str, scenarios: list[str]) -> list[str]:
             status="pending",
             created_at=now,
             updated_at=now,
+            user_id=owner,
         )
         state.runs[run.id] = run
         run_driver.start_run(state, run, script_for(scenario), f"{scenario}:{nth}")
@@ -238,7 +239,8 @@ async def _measure(emu: Any, n: int, mode: str, duration: float, seed: int) -> d
 
     rng = random.Random(seed)
     scenarios = ["quick"] + [MIX[i % len(MIX)] for i in range(n - 1)]
-    run_ids: list[str] = emu.state.call(_create_runs, emu.state, emu.team_id, scenarios)
+    owner = getattr(emu.state.key_users.get(emu.api_key), "id", None)  # the key's person: their listing has the runs
+    run_ids: list[str] = emu.state.call(_create_runs, emu.state, emu.team_id, scenarios, owner)
     focused = run_ids[0]
     samples = _Samples(focused)
     transport = _CountingTransport()
