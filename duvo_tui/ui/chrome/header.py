@@ -117,9 +117,9 @@ class DashboardHeader(Widget):
             parts.append((f"  debug log {self.debug_log}", debug_style))
         tails, essential = self._budget_tails()
         tail_len = sum(len(t) for t, _ in tails[0])
-        # When there is not room for everything: drop the URL, show only the debug log's file name, drop the
-        # profile name, show only that a debug log is written, while the budget's essential words (our count,
-        # a pause, others on the key) do not fit; then show as many of its words as fit.
+        # When there is not room for everything: drop the URL (for the whole gauge); then, while the gauge's
+        # essential words (our count, a pause, others on the key) do not fit, show only the debug log's file
+        # name, drop the profile name, show only that a debug log is written. The gauge shows what fits.
         name = self.debug_log.rsplit("/", 1)[-1]
         shrink = [(3 if self.read_only else 2, ("", ""))]
         if self.debug_log:
@@ -127,10 +127,10 @@ class DashboardHeader(Widget):
         shrink.append((1, ("", "")))
         if self.debug_log:
             shrink.append((len(parts) - 1, ("  DEBUG", debug_style)))
-        for index, replacement in shrink:
-            if sum(len(t) for t, _ in parts) + tail_len <= width:
-                break
-            if sum(len(t) for t, _ in parts) + sum(len(t) for t, _ in tails[essential]) <= width:
+        for step, (index, replacement) in enumerate(shrink):
+            # The URL gives way to the whole gauge; the rest only to its essential words.
+            wanted = tail_len if step == 0 else sum(len(t) for t, _ in tails[essential])
+            if sum(len(t) for t, _ in parts) + wanted <= width:
                 break
             parts[index] = replacement
         for tail in tails:
