@@ -267,7 +267,7 @@ async def test_header_names_the_debug_log(width, shown, hidden):
     app = HeaderOnly()
     async with app.run_test(size=(width, 24)) as pilot:
         header = app.query_one(DashboardHeader)
-        header.budget = BudgetPicture(used=12, limit=300, resets_in=40)
+        header.budget = BudgetPicture(used=12, limit=300, resets_in=40, recent=12)
         header.waiting = 2
         await pilot.pause()
         line = header.render().plain
