@@ -218,7 +218,7 @@ class DuvoService:
             self.scheduler.set_team_listing(True, now)
         budget = getattr(self.client, "budget", None)
         watch_budget = budget is not None and hasattr(budget, "add_listener")
-        if watch_budget:
+        if budget is not None and watch_budget:
             self._remove_budget_listener = budget.add_listener(self._on_budget)
         if self.settings.webhook_listen:
             from duvo_tui.service.webhooks import WebhookReceiver
