@@ -36,7 +36,7 @@ UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 class EmulatorFeed:
     """What the dashboard needs of ``DuvoService``, read from the emulator with the real client.
 
-    ``refresh()`` reads the team's runs, each run's detail and messages, and emits the events the service
+    ``read_all()`` reads the team's runs, each run's detail and messages, and emits the events the service
     would (RunAdded/RunChanged, MessagesAppended, HumanRequestAppeared/Resolved). Commands are passed to
     the client and recorded in ``commands``.
     """
@@ -51,6 +51,12 @@ class EmulatorFeed:
         self._messages: dict[str, list[Message]] = {}
         self._requests: dict[str, HumanRequest] = {}
 
+    def refresh(self, run_id: str) -> None:
+        pass  # everything is read once, at start
+
+    def person_active(self) -> None:
+        pass
+
     def subscribe(self, callback: Callable[[ev.Event], None]) -> Callable[[], None]:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
@@ -60,12 +66,12 @@ class EmulatorFeed:
             callback(event)
 
     async def start(self) -> None:
-        await self.refresh()
+        await self.read_all()
 
     async def close(self) -> None:
         await self.client.aclose()
 
-    async def refresh(self) -> None:
+    async def read_all(self) -> None:
         page = await self.client.list_team_runs(self.team_id, limit=100)
         for row in page.runs:
             detail = await self.client.get_run(row.id)

@@ -46,3 +46,9 @@ class WatchOnly:
 
     async def list_files(self, sandbox_id: str, path: str = "/workspace") -> list[SandboxFile]:
         return []
+
+    def refresh(self, run_id: str) -> None:
+        pass  # nothing is polled: there is nothing to look at sooner
+
+    def person_active(self) -> None:
+        pass

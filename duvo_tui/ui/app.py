@@ -270,9 +270,7 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         if not self.service_started or now - self._person_seen_at < 1.0:
             return
         self._person_seen_at = now
-        person_active = getattr(self.service, "person_active", None)  # stand-in services may not poll at all
-        if person_active is not None:
-            person_active()
+        self.service.person_active()
 
     def on_mount(self) -> None:
         self._theme_choosable = True
