@@ -276,7 +276,7 @@ def test_list_with_a_team_id_lists_the_team(cli, emulator, tmp_path):
     body = listing.json()
     assert body["source"] == "team" and {first, second} <= {r["id"] for r in body["runs"]}
     human = cli("--config", str(config), "runs", "list")
-    assert human.out.splitlines()[0].split() == ["RUN", "STATUS", "AGENT", "TITLE", "CREATED"]
+    assert human.out.splitlines()[0].split() == ["RUN", "STATUS", "ASSIGNMENT", "TITLE", "CREATED"]
     assert first in human.out and "Daily Health Check" in human.out
     wait_for_status(cli, first, {"completed"})
     done = cli("--config", str(config), "runs", "list", "--status", "completed", "--json").json()
@@ -390,21 +390,30 @@ def test_sandbox_upload_of_a_large_file_goes_through_a_presigned_url(cli, tmp_pa
     assert {f["name"]: f["size_bytes"] for f in listing["files"]}["big.bin"] == size
 
 
-def test_list_without_a_team_id_shows_the_runs_started_here(cli, emulator):
+def test_list_without_a_team_id_shows_the_keys_runs_wherever_they_were_started(cli, emulator):
     empty = cli("runs", "list")
-    assert empty.code == 0 and "No runs tracked on this machine" in empty.out
+    assert empty.code == 0 and empty.out == "No runs for this key.\n"
     quick = start(cli, emulator.agents["quick"])
     waiting = start(cli, emulator.agents["approval"])
+    # Started by another program (plain httpx, not duvo-tui), on the same key: listed too.
+    elsewhere = httpx.post(
+        f"{emulator.base_url}/v1/runs",
+        json={"agent_id": emulator.agents["quick"], "message": "started from a script"},
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+    ).json()["run"]["id"]
     wait_for_status(cli, quick, {"completed"})
     wait_for_status(cli, waiting, {"waiting"})
     listing = cli("runs", "list", "--json").json()
-    assert listing["source"] == "local" and listing["total"] == 2
-    # Statuses are the server's now, not those seen at start.
-    assert {r["id"]: r["status"] for r in listing["runs"]} == {quick: "completed", waiting: "waiting"}
+    assert listing["source"] == "runs" and listing["total"] == 3
+    statuses = {r["id"]: r["status"] for r in listing["runs"]}
+    assert statuses[quick] == "completed" and statuses[waiting] == "waiting" and elsewhere in statuses
+    assert {r["agent_name"] for r in listing["runs"]} == {"Daily Health Check", "Supplier Invoice Approval"}
     only = cli("runs", "list", "--status", "waiting", "--json").json()
     assert [r["id"] for r in only["runs"]] == [waiting]
     human = cli("runs", "list")
     assert human.code == 0 and quick in human.out and waiting in human.out
+    row = next(line for line in human.out.splitlines() if line.startswith(elsewhere))
+    assert "Daily Health Check" in row and "Daily Health Check: started from a script" in row
 
 
 def test_runs_started_here_are_in_the_services_state(cli, emulator):

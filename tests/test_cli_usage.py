@@ -85,12 +85,6 @@ def test_bad_run_id_is_exit_2(command, capsys, monkeypatch):
     assert err.count("\n") == 1 and "RUN_ID must be a uuid, not 'not-a-uuid'" in err
 
 
-def test_bad_agent_is_exit_2_and_lists_aliases(capsys, monkeypatch):
-    monkeypatch.setenv("DUVO_API_KEY", KEY)
-    assert main(["runs", "start", "payroll"]) == 2
-    assert "neither an agent uuid nor an alias" in capsys.readouterr().err
-
-
 def test_no_key_is_exit_2_with_a_hint(capsys):
     assert main(["runs", "get", RUN]) == 2
     err = capsys.readouterr().err

@@ -106,7 +106,16 @@ async def test_backlog_of_3000_messages_arrives_complete_and_in_order(tmp_path):
         assert [m.id for m in service.messages(run.id)] == ids
 
 
-@pytest.mark.parametrize("listing", [True, False], ids=["team-listing", "run-by-run"])
+def listing_options(emu, listing: str) -> dict:
+    """``run``: GET /v1/runs (the default); ``team``: the team listing; ``none``: each run polled by itself."""
+    if listing == "team":
+        return {"team_id": emu.team_id}
+    if listing == "none":
+        return {"settings": fast_settings(run_listing=False)}
+    return {}
+
+
+@pytest.mark.parametrize("listing", ["run", "team", "none"], ids=["run-listing", "team-listing", "run-by-run"])
 async def test_human_request_on_any_of_50_runs_is_emitted(tmp_path, listing):
     with running_emulator(speed=50, rate_limit=100_000) as emu:
         async with make_client(emu) as client:
@@ -115,9 +124,9 @@ async def test_human_request_on_any_of_50_runs_is_emitted(tmp_path, listing):
             for index in range(50):
                 agent = emu.agents["approval" if index == position else "quick"]
                 run_ids.append((await client.start_run(agent)).id)
-            service, rec = await started(client, tmp_path, team_id=emu.team_id if listing else None)
+            service, rec = await started(client, tmp_path, **listing_options(emu, listing))
             try:
-                if not listing:
+                if listing == "none":
                     service.track_ids(run_ids)
                 target = run_ids[position]
                 await wait_until(lambda: any(e.request.run_id == target for e in rec.of(ev.HumanRequestAppeared)))
@@ -317,15 +326,14 @@ async def test_sync_once_lists_the_team_runs_for_one_shot_commands(tmp_path):
                 await fallback.close()
 
 
-@pytest.mark.parametrize("listing", [False, True])
+@pytest.mark.parametrize("listing", ["none", "run", "team"])
 async def test_unfocused_runs_reach_their_end_while_a_focused_run_waits(tmp_path, listing):
     """Default intervals: the focused run waiting for a person must not starve runs started beside it."""
     with running_emulator(speed=50) as emu:
         async with make_client(emu) as client:
-            settings = ServiceSettings()
-            service, _ = await started(
-                client, tmp_path, settings=settings, team_id=emu.team_id if listing else None
-            )
+            settings = ServiceSettings(run_listing=listing != "none")
+            team = {"team_id": emu.team_id} if listing == "team" else {}
+            service, _ = await started(client, tmp_path, settings=settings, **team)
             try:
                 approval = await service.start_run(emu.agents["approval"])
                 service.focus(approval.id)
@@ -347,7 +355,7 @@ async def test_a_finished_run_resumed_elsewhere_is_seen_without_the_team_listing
     with running_emulator(speed=50, rate_limit=100_000) as emu:
         transport = CountingTransport()
         async with make_client(emu, transport) as client, make_client(emu) as web_app:
-            settings = fast_settings(terminal_interval=1.0, poke_window=0.5)
+            settings = fast_settings(terminal_interval=1.0, poke_window=0.5, run_listing=False)
             service, rec = await started(client, tmp_path, settings=settings)
             try:
                 run = await service.start_run(emu.agents["quick"])

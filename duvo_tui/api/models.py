@@ -46,6 +46,12 @@ __all__ = [
 
 
 
+ANSWERABLE_REQUEST_TYPES = frozenset({"approval", "question"})
+"""Human request types the API takes answers to; any other is answered in the Duvo web app."""
+
+WEB_APP_ONLY = "answer this in the Duvo web app"
+"""What the dashboard and the command line say of a request they cannot answer."""
+
 
 @dataclass(frozen=True)
 class Run:
@@ -171,6 +177,12 @@ class HumanRequest:
     @property
     def is_approval(self) -> bool:
         return self.type != "question"
+
+    @property
+    def is_answerable(self) -> bool:
+        """An approval or questions: the kinds the API takes answers to. Others (a login request) are
+        answered in the Duvo web app."""
+        return self.type in ANSWERABLE_REQUEST_TYPES
 
     @classmethod
     def from_json(cls, data: Any, run_id: str = "") -> HumanRequest | None:

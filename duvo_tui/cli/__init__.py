@@ -25,7 +25,7 @@ from duvo_tui.cli.secrets import scrub
 
 __all__ = ["COMMAND_MODULES", "GLOBAL_DEFAULTS", "build_parser", "main"]
 
-COMMAND_MODULES = ("runs", "sandbox", "watch", "emulator", "dashboard", "serve")
+COMMAND_MODULES = ("runs", "account", "sandbox", "watch", "emulator", "dashboard", "serve")
 """The command modules, in the order their commands are listed in ``--help``."""
 
 GLOBAL_DEFAULTS: dict[str, Any] = {

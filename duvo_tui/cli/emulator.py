@@ -133,14 +133,14 @@ def _print_banner(base_url: str, key: str, demo_key: bool, team_id: str, agents:
     # The demo key is public (it is in the source); a key given on the command line is the user's and is masked.
     shown = key if demo_key else mask_key(key)
     usable = key if demo_key else "YOUR_KEY"
-    first = agents[0]["id"]
+    first = agents[0]["name"]
     lines = [
         f"Duvo API emulator on {base_url}",
         f"API key: {shown}" + ("" if demo_key else " (as given with --api-key)"),
         f"Team:    {team_id}",
         "Agents:",
         *(f"  {a['id']}  {a['name']:<36} ({a['key']})" for a in agents),
-        f'Try:     DUVO_API_KEY={usable} duvo-tui runs start {first} --base-url {base_url}',
+        f"Try:     DUVO_API_KEY={usable} duvo-tui runs start "{first}" --base-url {base_url}",
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)

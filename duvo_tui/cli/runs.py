@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from duvo_tui.api.status import RunStatus
@@ -24,7 +23,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = runs.add_subparsers(title="runs commands", dest="runs_command", metavar="COMMAND", required=True)
 
     start = sub.add_parser("start", help="start a run of an agent", description="Start a run of an agent (assignment).")
-    start.add_argument("agent", metavar="AGENT", help="the agent's uuid or an alias from the profile's [agents]")
+    start.add_argument(
+        "agent",
+        metavar="AGENT",
+        help="the Assignment: its name (or enough of it to be unique), uuid, or alias from the profile's [agents]",
+    )
     start.add_argument("--message", metavar="TEXT", help="the first message to the agent")
     start.add_argument("--sandbox", metavar="ID", help="a sandbox id to give the run")
     start.add_argument("--webhook-url", metavar="URL", help="where the server posts the run's events")
@@ -37,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     list_ = sub.add_parser(
         "list",
         help="list runs",
-        description="List the team's runs when the profile has a team_id, else the runs tracked on this machine.",
+        description="List the key's runs (GET /v1/runs; the team's listing when the profile has a team_id), "
+        "newest first, with each run's Assignment and title.",
     )
     list_.add_argument("--status", metavar="S", choices=STATUSES, help="only runs in this status")
     list_.set_defaults(handler=_list)
@@ -110,10 +114,10 @@ def _start(args: argparse.Namespace) -> int:
     from duvo_tui.cli.output import emit_json
 
     profile = _connect(args, "start")
-    agent_id = profile.resolve_agent(args.agent)
 
     async def go() -> Run:
         async with open_client(profile) as client:
+            agent_id = await _resolve_agent(client, profile, args.agent)
             run = await client.start_run(
                 agent_id, message=args.message, sandbox_id=args.sandbox, webhook_url=args.webhook_url
             )
@@ -127,6 +131,23 @@ def _start(args: argparse.Namespace) -> int:
         print(f"Started run {run.id} ({run.status})")
         print(f"Follow it with: duvo-tui runs messages {run.id} --follow")
     return 0
+
+
+async def _resolve_agent(client: DuvoClient, profile: Profile, text: str) -> str:
+    """An alias or uuid as is; a name through the API's list of Assignments (UsageError when none or several)."""
+    from duvo_tui.cli.account import assignment_choices
+    from duvo_tui.cli.context import UsageError
+    from duvo_tui.config import ConfigError
+    from duvo_tui.service.assignments import AmbiguousAssignment, UnknownAssignment, resolve
+
+    try:
+        return profile.resolve_agent(text)
+    except ConfigError:
+        pass  # not an alias or a uuid: a name
+    try:
+        return resolve(text, await assignment_choices(client, profile))
+    except (AmbiguousAssignment, UnknownAssignment) as error:
+        raise UsageError(str(error)) from None
 
 
 def _get(args: argparse.Namespace) -> int:
@@ -151,36 +172,9 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from duvo_tui.cli.context import open_client, run_async
-    from duvo_tui.cli.output import emit_json, format_time, print_table
+    from duvo_tui.cli.run_list import list_runs
 
-    profile = _connect(args)
-    team_id = profile.team_id
-
-    async def go() -> tuple[list[Run], int]:
-        async with open_client(profile) as client:
-            if team_id:
-                page = await client.list_team_runs(team_id, limit=100, status=args.status, urgent=True)
-                return list(page.runs), page.total
-            runs = await _tracked_runs(profile, client, args.status)
-            return runs, len(runs)
-
-    runs, total = run_async(go())
-    source = "team" if team_id else "local"
-    if args.json:
-        emit_json({"source": source, "total": total, "runs": runs})
-        return 0
-    if not runs:
-        where = f"in team {profile.team_id}" if profile.team_id else "tracked on this machine"
-        print(f"No runs{' with status ' + args.status if args.status else ''} {where}.")
-        return 0
-    print_table(
-        ("RUN", "STATUS", "AGENT", "TITLE", "CREATED"),
-        [(r.id, r.status, r.agent_name or r.agent_id, r.title or "", format_time(r.created_at)) for r in runs],
-    )
-    if total > len(runs):
-        print(f"({len(runs)} of {total} shown)")
-    return 0
+    return list_runs(args, _connect(args))
 
 
 def _messages(args: argparse.Namespace) -> int:
@@ -321,11 +315,15 @@ def _respond(args: argparse.Namespace) -> int:
             request = detail.pending_human_request
             if request is None:
                 return f"run {run_id} is not waiting for a person (status: {detail.run.status})"
+            if not request.is_answerable:
+                from duvo_tui.api.models import WEB_APP_ONLY
+
+                return f"the request {request.title!r} is a {request.type!r} request: {WEB_APP_ONLY}"
             if request.is_approval:
                 if args.answer:
                     raise UsageError(f"the request {request.title!r} asks for approval: use --approve or --deny")
                 submission = Submission(run_id, request.id, approved=bool(args.approve))
-                return await _answered(_local_service(profile, client), submission)
+                return await _answered(local_service(profile, client), submission)
             if not args.answer:
                 raise UsageError(f"the request {request.title!r} asks questions: answer each with --answer")
             import sys
@@ -338,7 +336,7 @@ def _respond(args: argparse.Namespace) -> int:
             for note in notes:
                 print(f"duvo-tui: note: {clean_line(note, 300)}", file=sys.stderr)
             submission = Submission(run_id, request.id, answers=answers)
-            return await _answered(_local_service(profile, client), submission)
+            return await _answered(local_service(profile, client), submission)
 
     result = run_async(go())
     if isinstance(result, str):
@@ -389,13 +387,19 @@ def _stop(args: argparse.Namespace) -> int:
 
 
 def _request_summary(request: HumanRequest) -> str:
+    from duvo_tui.api.models import WEB_APP_ONLY
     from duvo_tui.text import clean_line
 
-    kind = "approval" if request.is_approval else f"{len(request.questions)} question(s)"
+    if not request.is_answerable:
+        kind = f"{clean_line(request.type, 40)} request: {WEB_APP_ONLY}"
+    else:
+        kind = "approval" if request.is_approval else f"{len(request.questions)} question(s)"
     return f"{clean_line(request.title, 100) or '(untitled)'} [{kind}]"
 
 
 def _respond_hint(request: HumanRequest) -> str:
+    if not request.is_answerable:
+        return "(not from here: answer this in the Duvo web app)"
     if request.is_approval:
         return "--approve | --deny"
     return " ".join(f'--answer "{i}=…"' for i in range(1, len(request.questions) + 1))
@@ -438,13 +442,16 @@ def _print_detail(detail: RunDetail, profile: Profile) -> None:
         for option in question.options:
             note = f" — {clean_line(option.description, 120)}" if option.description else ""
             print(f"       - {clean_line(option.label, 80)}{note}")
-    print(f"Answer with: duvo-tui runs respond {run.id} {_respond_hint(request)}")
+    if request.is_answerable:
+        print(f"Answer with: duvo-tui runs respond {run.id} {_respond_hint(request)}")
+    else:
+        print("Answer this in the Duvo web app.")
 
 
 # --- local state ---------------------------------------------------------------------------------------------
 
 
-def _local_service(profile: Profile, client: DuvoClient) -> Any:
+def local_service(profile: Profile, client: DuvoClient) -> Any:
     """The service over the state dir, its tracked runs loaded but no loop started: the dashboard's local state."""
     from duvo_tui import locations
     from duvo_tui.cli.context import warn_if_state_exposed
@@ -461,7 +468,7 @@ def _local_service(profile: Profile, client: DuvoClient) -> Any:
 def _remember(profile: Profile, client: DuvoClient, run: Run) -> None:
     """Track a run started here in the local state, so that the dashboard and ``runs list`` show it."""
     try:
-        service = _local_service(profile, client)
+        service = local_service(profile, client)
         service.store.add(run, origin="started")
         service.store.save()
     except Exception as error:  # the run is started: that must be reported whatever happens to the record
@@ -470,32 +477,3 @@ def _remember(profile: Profile, client: DuvoClient, run: Run) -> None:
         from duvo_tui.text import clean_line
 
         print(f"duvo-tui: warning: the run was not recorded locally: {clean_line(str(error), 200)}", file=sys.stderr)
-
-
-async def _tracked_runs(profile: Profile, client: DuvoClient, status: str | None) -> list[Run]:
-    """The runs tracked on this machine, newest first, each with its status as the server says it now."""
-    import asyncio
-    from dataclasses import replace
-
-    from duvo_tui.api.errors import NotFoundError
-
-    tracked = [t.run for t in _local_service(profile, client).runs()]
-    gate = asyncio.Semaphore(4)
-
-    async def fresh(run: Run) -> Run:
-        async with gate:
-            try:
-                detail = await client.get_run(run.id, urgent=True)
-            except NotFoundError:
-                return replace(run, status=RunStatus("gone"))
-        if detail.run is None:
-            return replace(run, status=RunStatus("gone"))
-        # The team listing's title and agent name are not in GET /v1/runs/{id}; keep what was known.
-        known = detail.run
-        return replace(known, title=known.title or run.title, agent_name=known.agent_name or run.agent_name)
-
-    runs = list(await asyncio.gather(*(fresh(run) for run in tracked)))
-    if status:
-        runs = [run for run in runs if run.status == status]
-    epoch = datetime.min.replace(tzinfo=UTC)
-    return sorted(runs, key=lambda run: run.created_at or epoch, reverse=True)

@@ -25,9 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("dir", metavar="DIR", type=Path, help="the local folder")
     parser.add_argument("--sandbox", metavar="ID", required=True, help="the sandbox the files go to")
     parser.add_argument("--once", action="store_true", help="upload what is missing, then exit")
-    parser.add_argument(
-        "--dest", metavar="/workspace/DIR", default="/workspace", help="the sandbox folder DIR maps to"
-    )
+    parser.add_argument("--dest", metavar="/workspace/DIR", default="/workspace", help="the sandbox folder DIR maps to")
     parser.add_argument("--include-dotfiles", action="store_true", help="also upload files whose name starts with .")
     parser.add_argument(
         "--settle", metavar="SECONDS", type=float, default=1.0, help="how long a file must stay unchanged (default 1)"

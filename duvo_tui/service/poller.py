@@ -9,14 +9,14 @@ paused (a 429) nothing is dispatched; the loop sleeps until the pause ends.
 Failures: a transient error backs off that run only; a network error means the server is gone:
 ``ConnectionLost`` is emitted and the loop probes with one job at a time, slower and slower, until an
 answer comes (``ConnectionRestored``). A 401 stops polling and emits ``AuthFailed``. A run the server
-no longer has (``run: null`` or 404) is dropped with ``RunRemoved``. A 404/403 on the team listing means
-the server does not offer it: polling falls back to one run at a time.
+no longer has (``run: null`` or 404) is dropped with ``RunRemoved``. Discovery and the status of most runs
+come from the run listing (:mod:`duvo_tui.service.listing`); a 404/403/422 on it means the server does not
+offer it: polling falls back to one run at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -31,10 +31,11 @@ from duvo_tui.api.errors import (
     RateLimitedError,
     ValidationError,
 )
-from duvo_tui.api.models import MessagePage, Run, RunDetail, TeamRunPage
+from duvo_tui.api.models import MessagePage, RunDetail, RunPage
 from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
-from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler
+from duvo_tui.service.listing import RunListing, Sweep, merge_run
+from duvo_tui.service.scheduler import Job, Scheduler
 from duvo_tui.service.store import RunStore, TrackedRun
 
 if TYPE_CHECKING:
@@ -53,27 +54,6 @@ _PROBE_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 _BUCKET = 2.0  # the pacing token bucket's size: at most two requests back to back
 
 Emit = Callable[[ev.Event], None]
-
-
-def merge_run(old: Run, new: Run) -> Run:
-    """``new`` with what it lacks taken from ``old`` (the listing has no sandbox id; get_run has no title)."""
-    return dataclasses.replace(
-        new,
-        title=new.title or old.title,
-        agent_name=new.agent_name or old.agent_name,
-        sandbox_id=new.sandbox_id or old.sandbox_id,
-        build_id=new.build_id or old.build_id,
-        human_in_the_loop_enabled=new.human_in_the_loop_enabled or old.human_in_the_loop_enabled,
-    )
-
-
-def _listed_status(known: RunStatus, listed: RunStatus) -> RunStatus:
-    """The listing has no ``stopped`` or ``needs_attention``: keep the precise status we know."""
-    if listed == RunStatus.INTERRUPTED and known == RunStatus.STOPPED:
-        return known
-    if listed == RunStatus.RUNNING and known == RunStatus.NEEDS_ATTENTION:
-        return known
-    return listed
 
 
 class Poller:
@@ -98,6 +78,8 @@ class Poller:
         self.scheduler = scheduler
         self.emit = emit
         self.team_id = team_id
+        self.listing = RunListing(client, team_id)
+        self.sweep = Sweep(store, scheduler, emit, clock)
         self.concurrency = max(1, concurrency)
         self.clock = clock
         self.auth_failed = False
@@ -245,9 +227,7 @@ class Poller:
                 await self._fetch_messages(job)
             else:
                 status = RunStatus.WAITING if job.kind == "waiting_sweep" else None
-                page = await self.client.list_team_runs(
-                    self.team_id or "", limit=TEAM_PAGE, offset=job.offset, status=status
-                )
+                page = await self.listing.page(offset=job.offset, status=status)
                 self._connected()
                 self.apply_sweep(job, page)
         except asyncio.CancelledError:
@@ -291,7 +271,7 @@ class Poller:
         self._connected()  # the server answered, even if with an error
         if job.kind in ("sweep", "waiting_sweep"):
             if isinstance(error, (NotFoundError, ForbiddenError, ValidationError)):
-                log.info("the team listing is not available (%s); polling runs one by one", error)
+                log.info("%s is not available (%s); polling runs one by one", self.listing.name, error)
                 self.scheduler.released(job)
                 self.scheduler.set_team_listing(False, now)
                 return
@@ -396,38 +376,6 @@ class Poller:
             log.debug("dropped the messages of %d runs (bound %d)", len(dropped), self.max_held)
         return dropped
 
-    def apply_sweep(self, job: Job, page: TeamRunPage) -> None:
-        """A team-listing page: discover new runs, and mark those that changed or wait for a person."""
-        now = self.clock()
-        for row in page.runs:
-            tracked = self.store.get(row.id)
-            if tracked is None:
-                tracked, _ = self.store.add(row, origin="team", agent_name=row.agent_name)
-                self.scheduler.add_run(row.id, row.status, now)
-                self.scheduler.swept(row.id, now, row.status, True, needs_detail=row.status == RunStatus.WAITING)
-                self.emit(ev.RunAdded(row, agent_name=row.agent_name))
-                continue
-            old = tracked.run
-            status = _listed_status(old.status, row.status)
-            changed = row.updated_at != old.updated_at or status != old.status
-            needs_detail = False
-            if changed:
-                new = merge_run(old, dataclasses.replace(row, status=status))
-                if status != old.status and (status == RunStatus.WAITING or status.is_finished):
-                    needs_detail = True  # read the pending request / the precise final status
-                if new != old:
-                    tracked.run = new
-                    self.store.mark_dirty()
-                    self.emit(ev.RunChanged(new, previous_status=old.status))
-            if status == RunStatus.WAITING and tracked.pending is None:
-                needs_detail = True
-            if status != RunStatus.WAITING and tracked.pending is not None:
-                needs_detail = True
-            self.scheduler.swept(row.id, now, status, changed, needs_detail=needs_detail)
-        if job.kind == "waiting_sweep" and page.total <= len(page.runs):
-            # The complete list of waiting runs: one not on it has stopped waiting, nothing to fetch.
-            listed = {row.id for row in page.runs}
-            for run_id, timer in self.scheduler.timers.items():
-                if timer.needs_detail and run_id not in listed and timer.status == RunStatus.WAITING:
-                    timer.needs_detail = False
-        self.scheduler.sweep_done(job, now, total=page.total)
+    def apply_sweep(self, job: Job, page: RunPage) -> None:
+        """A listing page: discover new runs, and mark those that changed or wait for a person (:class:`Sweep`)."""
+        self.sweep.apply(job, page)

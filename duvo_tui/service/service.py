@@ -62,7 +62,10 @@ class ServiceSettings(SchedulerSettings):
     save_interval: float = 2.0
     """The tracked runs are written to disk at most this often."""
     team_id: str | None = None
-    """Use the team listing of this team (when the server offers it); DuvoService(team_id=...) wins."""
+    """List runs with this team's listing instead of ``GET /v1/runs``; DuvoService(team_id=...) wins."""
+    run_listing: bool = True
+    """Discover runs and sweep their status with the run listing. False: only the runs tracked here are
+    polled, one by one (what happens anyway when a server does not offer the listing)."""
     webhook_listen: str | None = None
     """``HOST:PORT`` to receive signed webhooks on (off when None; loopback unless a host is given)."""
     webhook_secret: str | None = None
@@ -214,7 +217,8 @@ class DuvoService:
             if tracked.status == RunStatus.WAITING or tracked.status.is_finished:
                 # Look once: things may have moved while duvo-tui was not running.
                 self.scheduler.poke(tracked.id, now, messages=False)
-        if self.team_id:
+        # The run listing finds runs started anywhere and sweeps their status (no team id needed).
+        if self.settings.run_listing:
             self.scheduler.set_team_listing(True, now)
         budget = getattr(self.client, "budget", None)
         watch_budget = budget is not None and hasattr(budget, "add_listener")
@@ -391,18 +395,16 @@ class DuvoService:
     async def sync_once(self, status: str | None = None) -> list[TrackedRun]:
         """Bring the tracked runs up to date now (a person is waiting: urgent requests); for one-shot commands.
 
-        With the team listing, every page of it is read (``status`` filters it) and its runs are tracked;
-        without it (or when the server does not offer it), each tracked run is fetched.
+        Every page of the run listing is read (``status`` filters it) and its runs are tracked; when the
+        server does not offer the listing, each tracked run is fetched instead.
         """
         from duvo_tui.api.errors import ForbiddenError, NotFoundError
 
-        if self.team_id and self.scheduler.team_listing:
+        if self.settings.run_listing and (self.scheduler.team_listing or not self._started):
             offset = 0
             try:
                 while True:
-                    page = await self.client.list_team_runs(
-                        self.team_id, limit=TEAM_PAGE, offset=offset, status=status, urgent=True
-                    )
+                    page = await self.poller.listing.page(offset=offset, status=status, urgent=True)
                     self.poller.apply_sweep(Job("sweep", offset=offset), page)
                     offset += TEAM_PAGE
                     if not page.runs or offset >= page.total:

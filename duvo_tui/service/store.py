@@ -84,6 +84,8 @@ def _run_json(run: Run) -> dict[str, Any]:
         "human_in_the_loop_enabled": run.human_in_the_loop_enabled,
         "title": run.title,
         "agent_name": run.agent_name,
+        "run_number": run.run_number,
+        "user_id": run.user_id,
     }
 
 
