@@ -140,7 +140,7 @@ def _print_banner(base_url: str, key: str, demo_key: bool, team_id: str, agents:
         f"Team:    {team_id}",
         "Agents:",
         *(f"  {a['id']}  {a['name']:<36} ({a['key']})" for a in agents),
-        f"Try:     DUVO_API_KEY={usable} duvo-tui runs start "{first}" --base-url {base_url}",
+        f'Try:     DUVO_API_KEY={usable} duvo-tui runs start "{first}" --base-url {base_url}',
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)
