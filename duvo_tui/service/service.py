@@ -307,9 +307,15 @@ class DuvoService:
             self.poller.wake()
 
     def _add(self, run: Run, origin: str) -> TrackedRun:
+        known = self.store.get(run.id)
+        previous = known.run if known is not None else None
         tracked, added = self.store.add(run, origin=origin)
-        if not added:
-            tracked.run = merge_run(tracked.run, run)
+        if previous is not None:
+            # Already listed (the sweep found it first): what this answer adds (a sandbox id) must reach the screen.
+            tracked.run = merge_run(previous, run)
+            if tracked.run != previous:
+                self.store.mark_dirty()
+                self._emit(ev.RunChanged(tracked.run, previous_status=previous.status))
         now = self.clock()
         if origin == "started":
             self.store.touch(run.id)
