@@ -13,7 +13,8 @@ OTHER = "dv_other_person_key_0123456789abcdef"
 
 @pytest.fixture
 def emulator():
-    with running_emulator(speed=50, api_keys=["dv_demo_4f7c2a9e1b8d6035c7e2a91f4b", OTHER]) as handle:
+    keys = ["dv_demo_4f7c2a9e1b8d6035c7e2a91f4b", OTHER]
+    with running_emulator(speed=50, login_wait=100_000, api_keys=keys) as handle:
         yield handle
 
 

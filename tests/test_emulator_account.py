@@ -22,8 +22,9 @@ ADMIN = "dv_superadmin_key_0123456789abcdefgh"
 
 @pytest.fixture
 def emu():
-    with running_emulator(speed=50, api_keys=["dv_first_key_0123456789abcdefghijklm", OTHER], admin_keys=[ADMIN]) as h:
-        yield h
+    keys = ["dv_first_key_0123456789abcdefghijklm", OTHER]
+    with running_emulator(speed=50, login_wait=100_000, api_keys=keys, admin_keys=[ADMIN]) as handle:
+        yield handle
 
 
 def start_with_httpx(emu, key: str, agent: str, message: str | None = None) -> dict:
@@ -191,11 +192,11 @@ async def test_a_login_request_waits_for_the_web_app_and_cannot_be_answered_here
 
 
 async def test_a_login_request_is_signed_in_by_itself_after_a_while():
-    with running_emulator(speed=50, login_wait=5) as emu:
+    with running_emulator(speed=50, login_wait=100) as emu:
         async with client_for(emu, transport=RecordingTransport(validate=False)) as client:
             run = await client.start_run(emu.agents["login"])
             await wait_for(client, run.id, "waiting")
-            await wait_for(client, run.id, "completed", within=15)
+            await wait_for(client, run.id, "completed", within=30)
 
 
 QUERY_NAMES = ["limit", "offset", "status", "agent_id", "user_id", "since", "sort_order", "sort_by", "search", "x"]
