@@ -35,7 +35,7 @@ async def test_runs_started_by_another_program_appear_with_names_and_titles(tmp_
                 await wait_until(lambda: service.run(after) is not None and service.run(after).pending, timeout=5)
                 tracked = service.run(after)
                 assert tracked.agent_name == "Supplier Invoice Approval"
-                assert tracked.run.title == "Supplier Invoice Approval: started while watching"
+                assert tracked.run.title == "started while watching"
                 assert tracked.run.run_number and tracked.origin == "team"
                 assert [r.id for r in service.pending_requests()] == [emu.state.runs[after].pending.id]
                 assert service.run(theirs) is None

@@ -44,7 +44,7 @@ async def test_runs_started_by_another_program_are_listed_for_their_key_only(emu
     assert [r.id for r in page.runs] == [r["id"] for r in reversed(mine)] and page.total == 3
     assert theirs["id"] not in {r.id for r in page.runs}
     assert all(r.user_id == profile.id and r.agent_name == "Daily Health Check" for r in page.runs)
-    assert [r.title for r in page.runs] == [f"Daily Health Check: check {n}" for n in (2, 1, 0)]
+    assert [r.title for r in page.runs] == [f"check {n}" for n in (2, 1, 0)]
     assert all(r.run_number for r in page.runs)
     async with client_for(emu, OTHER) as other:
         assert [r.id for r in (await other.list_runs()).runs] == [theirs["id"]]

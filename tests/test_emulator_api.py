@@ -326,7 +326,7 @@ async def test_team_listing_filters_sorts_and_pages(emulator):
         assert [r.id for r in found.runs] == [failing.id]
         assert (await client.list_team_runs(emulator.team_id, source="schedule")).total == 0
         row = found.runs[0]
-        assert row.agent_name == "Warehouse Data Import" and row.title == "Warehouse Data Import: import the ledger"
+        assert row.agent_name == "Warehouse Data Import" and row.title == "import the ledger"
     with raw(emulator) as http:
         rows = http.get(f"/v2/teams/{emulator.team_id}/runs", params={"search": "ledger"}).json()["data"]
     assert [(r["run_number"], r["submitted_prompt_count"], r["status"]) for r in rows] == [(4, 1, "failed")]

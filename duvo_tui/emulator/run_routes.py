@@ -77,7 +77,7 @@ async def start_run(state: EmulatorState, request: Request, caller: Caller) -> R
         agent=agent,
         team_id=caller.team_id,
         run_number=number,
-        title=f"{agent.name}: {first_line}" if first_line else f"{agent.name} #{number}",
+        title=first_line or f"{agent.name} #{number}",
         status="pending",
         created_at=now,
         updated_at=now,
