@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["assignment_choices", "register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``agents list`` and ``whoami``."""
     agents = subparsers.add_parser(
         "agents", help="list the Assignments", description="The team's Assignments (agents) you can start runs of."

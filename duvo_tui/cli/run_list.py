@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     from duvo_tui.api.models import Run
     from duvo_tui.config import Profile
 
-__all__ = ["list_runs", "tracked_runs"]
+__all__ = ["list_runs"]
 
 _FIRST_MESSAGES = 25
 """At most this many runs without a title get their first message fetched (one request each)."""
@@ -41,6 +40,8 @@ def list_runs(args: argparse.Namespace, profile: Profile) -> int:
             except (NotFoundError, ForbiddenError):
                 if profile.team_id:
                     raise  # a configured team the key cannot list is a mistake to show, not to hide
+                from duvo_tui.cli.local_state import tracked_runs
+
                 runs = await tracked_runs(profile, client, args.status)
                 total, source = len(runs), "local"
             runs = await _with_agent_names(client, profile, runs)
@@ -98,31 +99,3 @@ async def _first_messages(client: DuvoClient, runs: list[Run]) -> dict[str, str]
         return run.id, text or ""
 
     return dict(await asyncio.gather(*(first(r) for r in runs[:_FIRST_MESSAGES])))
-
-
-async def tracked_runs(profile: Profile, client: DuvoClient, status: str | None) -> list[Run]:
-    """The runs tracked on this machine, newest first, each with its status as the server says it now."""
-    from duvo_tui.api.errors import NotFoundError
-    from duvo_tui.api.status import RunStatus
-    from duvo_tui.cli.runs import local_service
-
-    tracked = [t.run for t in local_service(profile, client).runs()]
-    gate = asyncio.Semaphore(4)
-
-    async def fresh(run: Run) -> Run:
-        async with gate:
-            try:
-                detail = await client.get_run(run.id, urgent=True)
-            except NotFoundError:
-                return dataclasses.replace(run, status=RunStatus("gone"))
-        if detail.run is None:
-            return dataclasses.replace(run, status=RunStatus("gone"))
-        # The listing's title and agent name are not in GET /v1/runs/{id}; keep what was known.
-        known = detail.run
-        return dataclasses.replace(known, title=known.title or run.title, agent_name=known.agent_name or run.agent_name)
-
-    runs = list(await asyncio.gather(*(fresh(run) for run in tracked)))
-    if status:
-        runs = [run for run in runs if run.status == status]
-    epoch = datetime.min.replace(tzinfo=UTC)
-    return sorted(runs, key=lambda run: run.created_at or epoch, reverse=True)

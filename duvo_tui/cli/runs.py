@@ -121,7 +121,9 @@ def _start(args: argparse.Namespace) -> int:
             run = await client.start_run(
                 agent_id, message=args.message, sandbox_id=args.sandbox, webhook_url=args.webhook_url
             )
-            _remember(profile, client, run)
+            from duvo_tui.cli.local_state import remember
+
+            remember(profile, client, run)
             return run
 
     run = run_async(go())
@@ -306,6 +308,7 @@ def _respond(args: argparse.Namespace) -> int:
     profile = _connect(args, "respond")
 
     async def go() -> Any:
+        from duvo_tui.cli.local_state import local_service
         from duvo_tui.service.responder import Submission
 
         async with open_client(profile) as client:
@@ -446,34 +449,3 @@ def _print_detail(detail: RunDetail, profile: Profile) -> None:
         print(f"Answer with: duvo-tui runs respond {run.id} {_respond_hint(request)}")
     else:
         print("Answer this in the Duvo web app.")
-
-
-# --- local state ---------------------------------------------------------------------------------------------
-
-
-def local_service(profile: Profile, client: DuvoClient) -> Any:
-    """The service over the state dir, its tracked runs loaded but no loop started: the dashboard's local state."""
-    from duvo_tui import locations
-    from duvo_tui.cli.context import warn_if_state_exposed
-    from duvo_tui.service.service import DuvoService, ServiceSettings
-
-    service = DuvoService(
-        client, settings=ServiceSettings.from_profile(profile), state_dir=locations.state_dir(), team_id=profile.team_id
-    )
-    service.store.load()
-    warn_if_state_exposed(locations.state_dir())
-    return service
-
-
-def _remember(profile: Profile, client: DuvoClient, run: Run) -> None:
-    """Track a run started here in the local state, so that the dashboard and ``runs list`` show it."""
-    try:
-        service = local_service(profile, client)
-        service.store.add(run, origin="started")
-        service.store.save()
-    except Exception as error:  # the run is started: that must be reported whatever happens to the record
-        import sys
-
-        from duvo_tui.text import clean_line
-
-        print(f"duvo-tui: warning: the run was not recorded locally: {clean_line(str(error), 200)}", file=sys.stderr)
