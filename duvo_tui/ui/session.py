@@ -12,9 +12,12 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from duvo_tui import locations
+
+if TYPE_CHECKING:
+    from duvo_tui.ui.app import DuvoApp
 
 __all__ = ["ProfileSession", "capture", "last_profile", "load_sessions", "restore", "save", "session_file"]
 
@@ -73,11 +76,11 @@ def last_profile(config: Any, path: Path | None = None) -> str | None:
     return name if name and name in profiles else None
 
 
-def _profile_name(app: Any) -> str:
+def _profile_name(app: DuvoApp) -> str:
     return str(getattr(getattr(app, "profile", None), "name", "") or "default")
 
 
-def capture(app: Any) -> ProfileSession:
+def capture(app: DuvoApp) -> ProfileSession:
     """Where ``app`` (the dashboard) is now."""
     from duvo_tui.ui.runs.run_list import RunList
 
@@ -89,7 +92,7 @@ def capture(app: Any) -> ProfileSession:
     )
 
 
-def save(app: Any, path: Path | None = None) -> None:
+def save(app: DuvoApp, path: Path | None = None) -> None:
     """Remember where ``app`` is, under its profile's name, and that this profile was the last one."""
     path = path or session_file()
     try:
@@ -107,7 +110,7 @@ def save(app: Any, path: Path | None = None) -> None:
         log.warning("could not save the session", exc_info=True)
 
 
-def restore(app: Any, path: Path | None = None) -> ProfileSession | None:
+def restore(app: DuvoApp, path: Path | None = None) -> ProfileSession | None:
     """Put ``app`` back where its profile was left (filter, selected run, pane); None when nothing was kept."""
     from duvo_tui.ui.runs.run_list import RunList
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from duvo_tui import locations
 from duvo_tui.text import clean
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 __all__ = ["copy_text", "curl_command", "fallback_file", "visible_text"]
 
@@ -40,7 +43,7 @@ def visible_text(widget: Any) -> str:
     return "\n".join(lines)
 
 
-def copy_text(app: Any, text: str, what: str) -> Path | None:
+def copy_text(app: App[Any], text: str, what: str) -> Path | None:
     """Send ``text`` to the clipboard (OSC 52) and to :func:`fallback_file`; tell the user both.
 
     Returns the fallback file, or None when it could not be written (the OSC 52 copy is still made).

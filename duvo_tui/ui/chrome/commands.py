@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding, BindingType
 
@@ -14,10 +14,13 @@ from duvo_tui.ui.runs.run_list import RunList
 from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
 from duvo_tui.ui.stream.message_stream import MessageStream
 
+if TYPE_CHECKING:
+    from duvo_tui.ui.app import DuvoApp
+
 __all__ = ["help_sections", "palette_commands"]
 
 
-def help_sections(app: Any) -> list[tuple[str, list[BindingType]]]:
+def help_sections(app: DuvoApp) -> list[tuple[str, list[BindingType]]]:
     """(title, bindings) for the help screen, taken from the classes that define them."""
     return [
         ("Everywhere", [*app.BINDINGS, *DashboardScreen.BINDINGS]),
@@ -34,7 +37,7 @@ def help_sections(app: Any) -> list[tuple[str, list[BindingType]]]:
     ]
 
 
-def palette_commands(app: Any, screen: DashboardScreen) -> list[tuple[str, str, Callable[[], Any]]]:
+def palette_commands(app: DuvoApp, screen: DashboardScreen) -> list[tuple[str, str, Callable[[], Any]]]:
     """(title, help, callback) of every dashboard action, for the command palette."""
     stream = screen.query_one(MessageStream)
     pane = screen.query_one(MessagesPane)

@@ -13,10 +13,13 @@ import logging
 import pkgutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 from textual.dom import DOMNode
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 __all__ = ["GLOBAL_SCOPES", "BindingInfo", "all_bindings", "apply_keymap", "keymap_problems"]
 
@@ -114,7 +117,7 @@ def keymap_problems(keymap: Mapping[str, str], bindings: list[BindingInfo] | Non
     return problems
 
 
-def apply_keymap(app: Any, keymap: Mapping[str, str] | None) -> list[str]:
+def apply_keymap(app: App[Any], keymap: Mapping[str, str] | None) -> list[str]:
     """Remap ``app``'s bindings by id (Textual's keymap) and return the problems found (also logged)."""
     keymap = dict(keymap or {})
     problems = keymap_problems(keymap) if keymap else []

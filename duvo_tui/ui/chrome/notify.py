@@ -16,9 +16,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from duvo_tui.text import clean_line
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 __all__ = ["Notifier", "NotifySettings", "desktop_sequence", "detect_desktop_protocol"]
 
@@ -97,7 +100,7 @@ class Notifier:
         self.sent: list[str] = []
         """What was written to the terminal (for tests and the log)."""
 
-    def announce(self, app: Any, who: str, title: str) -> None:
+    def announce(self, app: App[Any], who: str, title: str) -> None:
         """Tell the person that ``who`` asks ``title``. Server text is shown literally."""
         who_text, title_text = clean_line(who, 80), clean_line(title or "a person is needed", 300)
         if self.settings.toast:
@@ -113,7 +116,7 @@ class Notifier:
         if self.protocol is not None:
             self._write(app, desktop_sequence(self.protocol, f"duvo-tui: {who_text}", title_text))
 
-    def _write(self, app: Any, data: str) -> None:
+    def _write(self, app: App[Any], data: str) -> None:
         self.sent.append(data)
         driver = getattr(app, "_driver", None)
         if driver is None or getattr(app, "is_headless", False):

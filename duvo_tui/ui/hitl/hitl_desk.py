@@ -4,7 +4,7 @@ inbox and announces new requests. The app delegates to it so that its own module
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.responder import Outcome, Submission
@@ -12,6 +12,7 @@ from duvo_tui.ui.chrome.notify import Notifier
 
 if TYPE_CHECKING:
     from duvo_tui.api.models import HumanRequest
+    from duvo_tui.ui.app import DuvoApp
     from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
     from duvo_tui.ui.runs.run_list import RunList
 
@@ -21,7 +22,7 @@ __all__ = ["HitlDesk"]
 class HitlDesk:
     """Answering human requests inside the dashboard app (``app.service`` is the DuvoService)."""
 
-    def __init__(self, app: Any, notifier: Notifier | None = None) -> None:
+    def __init__(self, app: DuvoApp, notifier: Notifier | None = None) -> None:
         self.app = app
         self.notifier = notifier or Notifier()
 
@@ -29,17 +30,17 @@ class HitlDesk:
         """The answering form; it is made (and its module loaded) when the first request is shown."""
         forms = list(self.app.screen_dashboard.query("#hitl-form"))
         if forms or not create:
-            return forms[0] if forms else None
+            return forms[0] if forms else None  # type: ignore[return-value]  # by id: its module loads with the form
         from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
 
         # The service's drafts: the form keeps the answer in progress there, the service removes it once sent.
-        drafts = getattr(self.app.service, "drafts", None) or DraftStore()
+        drafts = self.app.service.drafts or DraftStore()
         form = HumanRequestForm(drafts=drafts, id="hitl-form")
         self.app.screen_dashboard.query_one("#human-request").mount(form)
         return form
 
     def _runs(self) -> RunList:
-        return self.app.screen_dashboard.query_one("#run-list")
+        return self.app.screen_dashboard.query_one("#run-list")  # type: ignore[return-value]  # found by id
 
     def _label(self, run_id: str) -> tuple[str, str]:
         row = self._runs().row(run_id)

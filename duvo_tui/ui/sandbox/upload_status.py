@@ -12,7 +12,7 @@ import posixpath
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,6 +24,9 @@ from duvo_tui.service import events as ev
 from duvo_tui.text import clean_line
 from duvo_tui.ui.bridge import ServiceEvent
 from duvo_tui.ui.sandbox.sandbox_tree import ROOT_PATH, SandboxTree, format_size
+
+if TYPE_CHECKING:
+    from duvo_tui.ui.app import DuvoApp
 
 __all__ = ["UploadRow", "UploadStatus", "attach_uploads"]
 
@@ -229,7 +232,7 @@ class UploadStatus(Vertical):
             await self.uploads.close()
 
 
-async def attach_uploads(app: Any) -> UploadStatus | None:
+async def attach_uploads(app: DuvoApp) -> UploadStatus | None:
     """Mount the widget in the dashboard's ``#upload-status`` and start the profile's watched folders.
 
     The app's service must have a ``client``; without one (a test double), or with a read-only profile, the
