@@ -32,6 +32,8 @@ class PtyProcess:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         child_env = dict(os.environ if env is None else env)
+        # COLUMNS/LINES, when inherited, would win over the terminal's own size (shutil.get_terminal_size).
+        child_env.update(COLUMNS=str(columns), LINES=str(rows))
         child_env.setdefault("TERM", "xterm-256color")
         child_env.setdefault("COLORTERM", "truecolor")
         self.started = time.perf_counter()
