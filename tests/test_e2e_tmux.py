@@ -53,6 +53,15 @@ class Terminal:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} never appeared; the screen:\n{self.screen()}")
 
+    def wait_until(self, test, limit: float) -> str:
+        """The screen once ``test(screen)`` holds, or after ``limit`` seconds whatever it shows."""
+        deadline = time.monotonic() + limit
+        screen = self.screen()
+        while not test(screen) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            screen = self.screen()
+        return screen
+
     def wait_closed(self, limit: float = 5.0) -> bool:
         """Wait for the program to exit (its session ends with it); False if it still runs after ``limit``."""
         deadline = time.monotonic() + limit
@@ -65,6 +74,11 @@ class Terminal:
 
     def close(self) -> None:
         self._tmux("kill-server")
+
+
+def request_shown(screen: str) -> str:
+    """The first line of the human request on screen (``◆ Approval ...``, ``◆ 3 question(s) ...``), or ""."""
+    return next((line for line in screen.splitlines() if "│ ◆ " in line), "")
 
 
 def test_demo_approval_answered_with_keys_only(tmp_path: Path) -> None:
@@ -83,9 +97,11 @@ def test_demo_approval_answered_with_keys_only(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         screen = ""
         while time.monotonic() < deadline:
+            shown = request_shown(terminal.screen())
             terminal.press("n")  # the next waiting run (the demo also has a run asking questions)
-            time.sleep(0.5)
-            screen = terminal.screen()
+            # Judge the screen only once this n has moved on (a loaded machine can take seconds): a decision made
+            # while it is still on its way would be undone by it.
+            screen = terminal.wait_until(lambda text, before=shown: request_shown(text) != before, limit=5)
             if "◆ Approval" in screen:
                 break
         else:
