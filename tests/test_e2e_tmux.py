@@ -93,7 +93,7 @@ def test_demo_approval_answered_with_keys_only(tmp_path: Path) -> None:
     try:
         terminal.wait_for("Runs", limit=20)
         # The demo's approval run asks within a few seconds; the header counts waiting runs.
-        terminal.wait_for("Invoice", limit=30)
+        terminal.wait_for("invoices", limit=30)
         deadline = time.monotonic() + 30
         screen = ""
         while time.monotonic() < deadline:
