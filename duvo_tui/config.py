@@ -7,6 +7,7 @@ with a message naming them, and a broken file gives one line naming the file and
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -477,6 +478,12 @@ def resolve_profile(
         elif chosen == DEFAULT_PROFILE and not config.profiles:
             profile = Profile()
         else:
+            if config.path is not None and not config.path.exists():
+                key = chosen if re.fullmatch(r"[A-Za-z0-9_-]+", chosen) else json.dumps(chosen)
+                raise ConfigError(
+                    f"no profile {chosen!r}: there is no config file yet; create {config.path} "
+                    f"with a [profiles.{key}] table"
+                )
             known = ", ".join(sorted(config.profiles)) or "none"
             where = f" in {config.path}" if config.path else ""
             raise ConfigError(f"no profile {chosen!r}{where} (profiles: {known})")

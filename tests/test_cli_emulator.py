@@ -224,7 +224,7 @@ def test_answer_questions_checked_against_the_request(cli, emulator):
         "--answer", "Region=emea", "--answer", "Formats=pdf,Slides", "--answer", f"{NOTES_QUESTION}=Q3 only",
     )  # fmt: skip
     assert result.code == 0, result.err
-    assert result.out.startswith("Answered ")
+    assert result.out.startswith("Answered: ") and "  Formats  PDF, Slides\n" in result.out
     wait_for_status(cli, run_id, {"completed"})
     text = "\n".join(m["text_content"] or "" for m in cli("runs", "messages", run_id, "--json").json()["messages"])
     assert "EMEA" in text and "Q3 only" in text

@@ -52,7 +52,7 @@ def test_unknown_option_is_exit_2(capsys):
 
 def test_unknown_command_is_exit_2(capsys):
     assert main(["rnus"]) == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert "unknown command 'rnus'; did you mean 'runs'?" in capsys.readouterr().err
 
 
 def test_runs_without_subcommand_is_exit_2(capsys):

@@ -272,11 +272,13 @@ class Message:
     id: str
     type: str = "message"
     role: str = "assistant"
-    timestamp: datetime | None = None
+    timestamp: datetime | None = field(default=None, metadata={"raw": "raw_timestamp"})
     text_content: str | None = None
     tool_call: ToolCall | None = None
     tool_result: ToolResult | None = None
-    raw_timestamp: str | None = None
+    raw_timestamp: str | None = field(default=None, metadata={"local": True})
+    """The timestamp as the server wrote it (no API field of its own: JSON output shows it as ``timestamp``
+    only when it could not be parsed)."""
 
     @classmethod
     def from_json(cls, data: Any) -> Message | None:

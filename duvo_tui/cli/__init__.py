@@ -56,6 +56,17 @@ class CommandParser(argparse.ArgumentParser):
             "--read-only", action="store_true", default=suppress, help="refuse anything that changes something"
         )
 
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # A mistyped command is one line naming the nearest command, not argparse's usage block.
+        if isinstance(action, argparse._SubParsersAction) and value not in action.choices:
+            import difflib
+
+            commands = list(action.choices)
+            nearest = difflib.get_close_matches(value, commands, n=1, cutoff=0.5)
+            hint = f"; did you mean {nearest[0]!r}?" if nearest else f" (commands: {', '.join(commands)})"
+            self.exit(EXIT_USAGE, f"{self.prog}: error: unknown command {value!r}{hint}\n")
+        super()._check_value(action, value)
+
 
 def _available_modules() -> list[ModuleType]:
     modules = []

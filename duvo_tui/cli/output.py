@@ -27,9 +27,10 @@ __all__ = [
 
 
 def to_jsonable(value: Any) -> Any:
-    """Dataclasses as dicts, datetimes as ISO 8601 strings, enums as their values, tuples as lists."""
+    """Dataclasses as dicts of their API fields, datetimes in ISO 8601, enums as their values, tuples as lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = [f for f in dataclasses.fields(value) if not f.metadata.get("local")]  # API fields only
+        return {f.name: to_jsonable(_field_value(value, f)) for f in fields}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -41,6 +42,13 @@ def to_jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+def _field_value(value: Any, field: dataclasses.Field[Any]) -> Any:
+    """The field's value; one the client could not parse falls back to what the server sent (``metadata["raw"]``)."""
+    parsed = getattr(value, field.name)
+    raw = field.metadata.get("raw")
+    return getattr(value, raw) if parsed is None and raw else parsed
 
 
 # json.dumps escapes C0 controls but not DEL, C1 controls (8-bit CSI/OSC a terminal may act on) or lone
@@ -67,11 +75,12 @@ def emit_json_line(value: Any, stream: TextIO | None = None) -> None:
 
 
 def format_time(value: datetime | None, *, date: bool = True) -> str:
-    """A timestamp in local time, to the second; ``-`` when unknown."""
+    """A timestamp in local time, to the second, with its zone (``2026-11-29 21:23:42 UTC``); ``-`` when unknown."""
     if value is None:
         return "-"
     local = value.astimezone() if value.tzinfo else value.replace(tzinfo=UTC).astimezone()
-    return local.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
+    zone = local.strftime("%Z") or local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S") + f" {zone}"
 
 
 def format_size(size: int) -> str:

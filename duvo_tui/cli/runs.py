@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from duvo_tui.api.status import RunStatus
@@ -187,13 +188,13 @@ def _messages(args: argparse.Namespace) -> int:
     profile = _connect(args)
 
     async def read_all(client: DuvoClient, offset: int, on_message: Any) -> tuple[int, int]:
-        """Print every message from ``offset`` on; (new offset, total)."""
+        """Pass every message from ``offset`` on to ``on_message(index, message)``; (new offset, total)."""
         total = offset
         while True:
             page = await client.list_messages(run_id, limit=50, offset=offset, urgent=True)
             total = page.total
-            for message in page.messages:
-                on_message(message)
+            for index, message in enumerate(page.messages, start=offset):
+                on_message(index, message)
             offset += len(page.messages)
             if not page.messages or offset >= page.total:
                 return offset, total
@@ -203,7 +204,7 @@ def _messages(args: argparse.Namespace) -> int:
 
         async def once() -> int:
             async with open_client(profile) as client:
-                _, total = await read_all(client, 0, collected.append)
+                _, total = await read_all(client, 0, lambda _index, message: collected.append(message))
                 return total
 
         total = run_async(once())
@@ -214,11 +215,18 @@ def _messages(args: argparse.Namespace) -> int:
                 print(format_message(message))
         return 0
 
-    def show(message: Any) -> None:
+    printed = 0  # messages shown so far: the index of the next one
+
+    def show(index: int, message: Any) -> None:
+        """Print message ``index`` if it is the next one: each message once, in order, whoever read it."""
+        nonlocal printed
+        if index != printed:
+            return
         if args.json:
             emit_json_line(message)
         else:
             print(format_message(message), flush=True)
+        printed += 1
 
     async def follow() -> int:
         import asyncio
@@ -226,21 +234,27 @@ def _messages(args: argparse.Namespace) -> int:
         from duvo_tui.service import events as ev
         from duvo_tui.service.service import DuvoService, ServiceSettings
 
-        printed = 0  # messages shown so far: the index of the next one
         done = asyncio.Event()
         failure: list[str] = []
+        announcing: set[asyncio.Task[None]] = set()
+
+        async def announce(client: DuvoClient, request: HumanRequest) -> None:
+            # The request is seen with the run, often before its messages: print those first, so the
+            # notice comes after the conversation that led to it.
+            with contextlib.suppress(Exception):  # the notice matters more than the catch-up
+                await read_all(client, printed, show)
+            print(f"… waiting for a person: {_request_summary(request)}", flush=True)
+            print(f"  answer with: duvo-tui runs respond {run_id} {_respond_hint(request)}", flush=True)
 
         def on_event(event: ev.Event) -> None:
-            nonlocal printed
             if isinstance(event, ev.MessagesAppended) and event.run_id == run_id:
                 for index, message in enumerate(event.messages, start=event.start):
-                    if index == printed:  # each message once, in order
-                        show(message)
-                        printed += 1
+                    show(index, message)
             elif isinstance(event, ev.HumanRequestAppeared) and event.request.run_id == run_id:
                 if not args.json:
-                    print(f"… waiting for a person: {_request_summary(event.request)}", flush=True)
-                    print(f"  answer with: duvo-tui runs respond {run_id} {_respond_hint(event.request)}", flush=True)
+                    task = asyncio.ensure_future(announce(client, event.request))
+                    announcing.add(task)
+                    task.add_done_callback(announcing.discard)
             elif isinstance(event, ev.RunChanged) and event.run.id == run_id and event.run.status.is_finished:
                 done.set()
             elif isinstance(event, ev.RunRemoved) and event.run_id == run_id:
@@ -261,10 +275,12 @@ def _messages(args: argparse.Namespace) -> int:
                     await done.wait()
             finally:
                 await service.close()
+                if announcing:
+                    await asyncio.gather(*announcing, return_exceptions=True)
             if failure:
                 return _fail(failure[0])
             # Once the status is final every message it produced is readable: catch up on any not yet shown.
-            printed, _ = await read_all(client, printed, show)
+            await read_all(client, printed, show)
             tracked = service.run(run_id)
             status = tracked.run.status if tracked is not None else run.status
         if not args.json:
@@ -326,7 +342,7 @@ def _respond(args: argparse.Namespace) -> int:
                 if args.answer:
                     raise UsageError(f"the request {request.title!r} asks for approval: use --approve or --deny")
                 submission = Submission(run_id, request.id, approved=bool(args.approve))
-                return await _answered(local_service(profile, client), submission)
+                return request, await _answered(local_service(profile, client), submission), None
             if not args.answer:
                 raise UsageError(f"the request {request.title!r} asks questions: answer each with --answer")
             import sys
@@ -339,18 +355,18 @@ def _respond(args: argparse.Namespace) -> int:
             for note in notes:
                 print(f"duvo-tui: note: {clean_line(note, 300)}", file=sys.stderr)
             submission = Submission(run_id, request.id, answers=answers)
-            return await _answered(local_service(profile, client), submission)
+            return request, await _answered(local_service(profile, client), submission), answers
 
-    result = run_async(go())
+    outcome = run_async(go())
+    if isinstance(outcome, str):
+        return _fail(outcome)
+    request, result, answers = outcome
     if isinstance(result, str):
         return _fail(result)
     if args.json:
         emit_json(result)
     else:
-        from duvo_tui.text import clean_line
-
-        what = f": {clean_line(result.response, 120)}" if result.response else ""
-        print(f"Answered {clean_line(result.title, 80) or 'the request'} of run {run_id}{what}")
+        _print_answered(request, run_id, answers, approved=bool(args.approve))
     return 0
 
 
@@ -398,6 +414,22 @@ def _request_summary(request: HumanRequest) -> str:
     else:
         kind = "approval" if request.is_approval else f"{len(request.questions)} question(s)"
     return f"{clean_line(request.title, 100) or '(untitled)'} [{kind}]"
+
+
+def _print_answered(request: HumanRequest, run_id: str, answers: dict[str, str] | None, *, approved: bool) -> None:
+    """What was sent, as a person reads it: the verdict, or each question with its answer on a line of its own."""
+    from duvo_tui.text import clean_line
+
+    title = clean_line(request.title, 80) or "the request"
+    if answers is None:
+        print(f"{'Approved' if approved else 'Denied'}: {title} (run {run_id})")
+        return
+    print(f"Answered: {title} (run {run_id})")
+    labels = {q.question: clean_line(q.header or q.question, 40) for q in request.questions}
+    width = max((len(labels.get(question, question)) for question in answers), default=0)
+    for question, answer in answers.items():
+        label = labels.get(question) or clean_line(question, 40)
+        print(f"  {label:<{width}}  {clean_line(answer, 200)}")
 
 
 def _respond_hint(request: HumanRequest) -> str:
