@@ -12,7 +12,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["default_handler", "register", "register_options", "run_dashboard", "run_demo", "webhook_options"]
+__all__ = [
+    "default_handler",
+    "register",
+    "register_options",
+    "run_dashboard",
+    "run_demo",
+    "run_until_signalled",
+    "webhook_options",
+]
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -142,9 +150,58 @@ def _run_app(
         on_ready=ready,
         debug_log=shown_path(debug_log) if debug_log is not None else None,
     )
-    result = app.run()
-    # A crash (an exception inside the app) sets the return code; a normal quit gives the app's result.
-    return app.return_code or int(result or 0)
+    return run_until_signalled(app)
+
+
+SIGNAL_EXIT = {"SIGTERM": 0, "SIGHUP": 128 + 1}
+"""Exit status after each signal that ends the dashboard cleanly: SIGTERM is a request to stop (a service
+manager, ``timeout``, ``kill``): 0. SIGHUP means the terminal went away: 129, as a shell reports a hang-up."""
+
+
+def run_until_signalled(app: Any) -> int:
+    """Run ``app`` until it exits or SIGTERM/SIGHUP arrives; then it closes as on ``q``.
+
+    Without this a signal kills the process where it stands: the terminal stays in the alternate screen with
+    mouse reporting and raw mode on, and the session and the open drafts are not saved. Here the signal asks
+    the app to exit, so it unmounts (saving the session and drafts), closes the service and restores the
+    terminal. A second signal while it closes is ignored; SIGKILL remains for a dashboard that hangs.
+    The exit status is :data:`SIGNAL_EXIT`'s, or 1 when the app failed.
+    """
+    import asyncio
+    import signal
+
+    ended_by: list[int] = []
+
+    def stop(signum: int) -> None:
+        if not ended_by:
+            ended_by.append(signum)
+            # The app's own quit (what ``q`` does): it saves the session while the panes still exist.
+            app.call_later(app.run_action, "quit")
+
+    async def run() -> Any:
+        loop = asyncio.get_running_loop()
+        handled = []
+        for name in SIGNAL_EXIT:
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue  # a platform without it
+            try:
+                loop.add_signal_handler(signum, stop, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            handled.append(signum)
+        try:
+            return await app.run_async()
+        finally:
+            for signum in handled:
+                loop.remove_signal_handler(signum)
+
+    result = asyncio.run(run())
+    if app.return_code:
+        return int(app.return_code)  # the app failed (Textual printed why): never report success
+    if ended_by:
+        return SIGNAL_EXIT[signal.Signals(ended_by[0]).name]
+    return int(result or 0)
 
 
 def run_dashboard(args: argparse.Namespace) -> int:

@@ -431,7 +431,8 @@ class MessageStream(ScrollView, can_focus=True):
         if not self._messages:
             if y == 0:
                 text = Text(" " + self.placeholder, style=self.get_component_rich_style("message-stream--empty"))
-                return Strip(text.render(self.app.console)).crop_extend(0, width, base)
+                # apply_style: every segment needs a style (NO_COLOR's monochrome filter reads each one's colour).
+                return Strip(text.render(self.app.console)).apply_style(base).crop_extend(0, width, base)
             return Strip.blank(width, base)
         if line_no >= self.line_count:
             return Strip.blank(width, base)
