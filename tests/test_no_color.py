@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from duvo_tui.ui.chrome.help_screen import HelpScreen
 from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
-from duvo_tui.ui.help_screen import HelpScreen
 from tests.feed_service import wait_until
 from tests.screen_reading import screen_text
 from tests.test_ui_dashboard import dashboard, runs, start_run
