@@ -216,12 +216,25 @@ def _messages(args: argparse.Namespace) -> int:
         return 0
 
     printed = 0  # messages shown so far: the index of the next one
+    notice: list[HumanRequest] = []  # a request seen but not yet announced
+
+    def announce_now() -> None:
+        if notice:
+            request = notice.pop()
+            print(f"… waiting for a person: {_request_summary(request)}", flush=True)
+            print(f"  answer with: duvo-tui runs respond {run_id} {_respond_hint(request)}", flush=True)
 
     def show(index: int, message: Any) -> None:
-        """Print message ``index`` if it is the next one: each message once, in order, whoever read it."""
+        """Print message ``index`` if it is the next one: each message once, in order, whoever read it.
+
+        A request waiting to be announced is announced before the first message written after it.
+        """
         nonlocal printed
         if index != printed:
             return
+        asked_at = notice[0].created_at if notice else None
+        if asked_at is not None and message.timestamp is not None and message.timestamp > asked_at:
+            announce_now()
         if args.json:
             emit_json_line(message)
         else:
@@ -241,10 +254,10 @@ def _messages(args: argparse.Namespace) -> int:
         async def announce(client: DuvoClient, request: HumanRequest) -> None:
             # The request is seen with the run, often before its messages: print those first, so the
             # notice comes after the conversation that led to it.
+            notice[:] = [request]
             with contextlib.suppress(Exception):  # the notice matters more than the catch-up
                 await read_all(client, printed, show)
-            print(f"… waiting for a person: {_request_summary(request)}", flush=True)
-            print(f"  answer with: duvo-tui runs respond {run_id} {_respond_hint(request)}", flush=True)
+            announce_now()
 
         def on_event(event: ev.Event) -> None:
             if isinstance(event, ev.MessagesAppended) and event.run_id == run_id:
