@@ -231,6 +231,9 @@ class RunCommands:
     def on_human_request_form_submit(self, event: HumanRequestForm.Submit) -> None:
         self.hitl.submit(event)
 
+    def on_human_request_form_answered(self, event: HumanRequestForm.Answered) -> None:
+        self.hitl.answered(event)
+
     def action_inbox(self) -> None:
         self.hitl.open_inbox()
 

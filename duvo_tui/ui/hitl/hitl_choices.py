@@ -155,6 +155,7 @@ class QuestionBlock(Vertical):
     QuestionBlock .question-text { height: auto; }
     QuestionBlock Input { margin: 0 0 0 2; width: 1fr; }
     QuestionBlock .-other-hidden { display: none; }
+    QuestionBlock .question-missing { height: 1; color: $text-error; text-style: bold; padding-left: 2; }
     """
 
     @dataclass
@@ -185,6 +186,7 @@ class QuestionBlock(Vertical):
         else:
             text.append("  (one: press its digit)", style="dim")
         yield Static(text, classes="question-text")
+        yield Static(Text("← answer this question first"), classes="question-missing -other-hidden")
         if question.is_free_text:
             yield Input(self.draft.text, placeholder="your answer", compact=True, classes="answer-text")
         else:
@@ -208,8 +210,13 @@ class QuestionBlock(Vertical):
     def answer(self) -> str:
         return answer_for(self.question, self.draft)
 
+    def mark_missing(self, missing: bool) -> None:
+        """Say under the question that it still needs an answer (next to where the focus goes)."""
+        self.query_one(".question-missing").set_class(not missing, "-other-hidden")
+
     def on_choice_list_changed(self, event: ChoiceList.Changed) -> None:
         event.stop()
+        self.mark_missing(False)
         self.draft.chosen = list(event.choice_list.chosen)
         if not self.question.multi_select and self.draft.chosen and self.draft.text:
             # A single choice replaces an "other" answer; the text stays in the box (hidden) in case it is wanted.
@@ -228,6 +235,7 @@ class QuestionBlock(Vertical):
         if self.draft.text == event.value:
             return
         self.draft.text = event.value
+        self.mark_missing(False)
         if not self.question.is_free_text and not self.question.multi_select and event.value.strip():
             self.draft.chosen = []
             choices = self.query_one(ChoiceList)

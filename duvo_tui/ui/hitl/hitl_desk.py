@@ -79,6 +79,19 @@ class HitlDesk:
         if not outcome.ok:
             self.app.say(outcome.message, severity="error", timeout=8)
 
+    def answered(self, event: HumanRequestForm.Answered) -> None:
+        """The server took an answer: confirm it wherever the focus goes next, and give the keyboard back, to
+        the next waiting request when there is one, else to the run list."""
+        self.app.say(event.summary, timeout=6)
+        waiting = {r.run_id for r in self.app.service.pending_requests() if r.id != event.request_id}
+        waiting.discard(event.run_id)
+        order = [run_id for run_id in self._runs().visible_ids if run_id in waiting]
+        following = order + sorted(waiting - set(order))
+        if following:
+            self.jump_to(following[0])
+        else:
+            self.app.screen_dashboard.action_show_pane(0)
+
     def open_inbox(self) -> None:
         """Every waiting request, oldest first; choosing one shows it in the request pane."""
         from duvo_tui.ui.hitl.inbox import InboxScreen, inbox_entries

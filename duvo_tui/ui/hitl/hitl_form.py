@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -91,6 +92,15 @@ class HumanRequestForm(Vertical, can_focus=True):
 
         request_id: str
         outcome: Outcome
+
+    @dataclass
+    class Answered(Message):
+        """The server confirmed the answer: the form is read-only now and gives the keyboard back."""
+
+        run_id: str
+        request_id: str
+        summary: str
+        """One line saying what was sent."""
 
     def __init__(self, drafts: DraftStore | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -176,17 +186,36 @@ class HumanRequestForm(Vertical, can_focus=True):
         self._sending = False
         if outcome.ok:
             self._answered = True
+            sent = self._sent_summary()
             self._draft = None
-            more = self._waiting_elsewhere
-            tail = f"  {more} other request(s) wait: press n for the next." if more else ""
-            self._set_status(f"✓ {outcome.message}{tail}", "-ok")
+            # Read-only from now on: nothing typed afterwards can change what was sent.
+            self.query_one("#hitl-body").disabled = True
+            summary = f"✓ {outcome.message} {sent}".strip()
+            self._set_status(summary, "-ok", reveal=True)
+            self.post_message(self.Answered(self._request.run_id, self._request.id, summary))
         elif outcome.final:
             self._request_closed = True
             self._set_status(f"{outcome.message} Your draft is kept below.", "-error")
         else:
             again = "a or d" if self._request.is_approval else "ctrl+s"
-            self._set_status(f"{outcome.message} Your answer is kept; press {again} to send it again.", "-error")
+            self._set_status(
+                f"{outcome.message} Your answer is kept; press {again} to send it again.", "-error", reveal=True
+            )
         self._render_keys()
+        self.refresh_bindings()
+
+    def _sent_summary(self) -> str:
+        """What was sent, in one line: the verdict, or each question's header (or number) and its answer."""
+        draft = self._draft
+        if draft is None:
+            return ""
+        if draft.approved is not None:
+            return "(approved)" if draft.approved else "(denied)"
+        parts = [
+            f"{clean_line(block.question.header or str(block.number), 30)}: {clean_line(block.answer, 60)}"
+            for block in self.query(QuestionBlock)
+        ]
+        return " · ".join(parts)
 
     # --- building --------------------------------------------------------------------------------------
 
@@ -206,6 +235,7 @@ class HumanRequestForm(Vertical, can_focus=True):
     async def _rebuild(self) -> None:
         body = self.query_one("#hitl-body", Vertical)
         await body.remove_children()
+        body.disabled = False
         self._set_status("", "")
         request, draft = self._request, self._draft
         self._render_head()
@@ -249,7 +279,8 @@ class HumanRequestForm(Vertical, can_focus=True):
         if request is None:
             keys.update("")
         elif self._answered or self._request_closed:
-            keys.update(Text("n: next waiting request"))
+            more = self._waiting_elsewhere
+            keys.update(Text(f"n: next waiting request ({more} more)" if more else "Nothing else waits for you."))
         elif request.is_approval:
             keys.update(Text("a approve · d deny (then y to confirm, any other key cancels) · ↑↓ scroll · n next"))
         else:
@@ -260,12 +291,19 @@ class HumanRequestForm(Vertical, can_focus=True):
                 )
             )
 
-    def _set_status(self, message: str, kind: str = "") -> None:
+    def _set_status(self, message: str, kind: str = "", *, reveal: bool = False) -> None:
+        """Show ``message`` under the questions; ``reveal`` scrolls it into view (sending, sent, failed)."""
         self._status = message
         status = self.query_one("#hitl-status", Static)
         status.update(Text(message))
         for name in ("-error", "-ok", "-ask"):
             status.set_class(name == kind, name)
+        if reveal and message:
+            self.call_after_refresh(self._reveal, status)
+
+    def _reveal(self, widget: Widget) -> None:
+        if widget.is_attached:
+            widget.scroll_visible(animate=False)
 
     def _went_away(self) -> None:
         if self._sending or self._answered or self._request_closed or self._request is None:
@@ -312,9 +350,9 @@ class HumanRequestForm(Vertical, can_focus=True):
         if request is None:
             return False
         if action == "decide":
-            return request.is_approval
+            return request.is_approval and self.is_open
         if action in ("submit", "move"):
-            return not request.is_approval
+            return not request.is_approval and self.is_open
         return True
 
     def action_decide(self, approved: bool) -> None:
@@ -324,7 +362,7 @@ class HumanRequestForm(Vertical, can_focus=True):
             return
         self._confirming = approved
         verb = "APPROVE" if approved else "DENY"
-        self._set_status(f"Press y to {verb}. Any other key cancels.", "-ask")
+        self._set_status(f"Press y to {verb}. Any other key cancels.", "-ask", reveal=True)
 
     def on_key(self, event: events.Key) -> None:
         if self._confirming is None:
@@ -347,6 +385,15 @@ class HumanRequestForm(Vertical, can_focus=True):
             self._parked = False
             return
         self._focus_first_open()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Textual scrolls a focused widget into view only when it lies outside the screen, not when the pane
+        # around it clips it: show the whole question (its text and its options) as it is reached.
+        node = event.widget
+        while node is not None and node is not self and not isinstance(node, QuestionBlock):
+            node = node.parent  # type: ignore[assignment]
+        target = node if isinstance(node, QuestionBlock) else event.widget
+        self.call_after_refresh(self._reveal, target)
 
     def _focus_first_open(self) -> None:
         blocks = list(self.query(QuestionBlock))
@@ -371,7 +418,9 @@ class HumanRequestForm(Vertical, can_focus=True):
         if not blocks:
             return
         index = self._block_of_focus()
-        target = blocks[(index + step) % len(blocks)] if index >= 0 else blocks[0 if step > 0 else -1]
+        if index >= 0 and not 0 <= index + step < len(blocks):
+            raise SkipAction()  # past the first or last question: tab moves on to the next pane, as elsewhere
+        target = blocks[index + step] if index >= 0 else blocks[0 if step > 0 else -1]
         target.entry.focus()
 
     def on_question_block_edited(self, event: QuestionBlock.Edited) -> None:
@@ -401,6 +450,8 @@ class HumanRequestForm(Vertical, can_focus=True):
             return
         blocks = list(self.query(QuestionBlock))
         missing = [b for b in blocks if not b.answer]
+        for block in blocks:
+            block.mark_missing(block in missing[:1])
         if missing:
             name = missing[0].question.header or missing[0].question.question
             self._set_status(f"Answer “{clean_line(name, 80)}” first.", "-error")
@@ -415,5 +466,5 @@ class HumanRequestForm(Vertical, can_focus=True):
         draft.approved = approved
         self._save_now()
         self._sending = True
-        self._set_status("Sending…")
+        self._set_status("Sending…", reveal=True)
         self.post_message(self.Submit(request.run_id, request.id, approved, answers))
