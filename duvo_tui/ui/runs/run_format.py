@@ -23,7 +23,7 @@ _LOOK: dict[RunStatus, tuple[str, str]] = {
     RunStatus.STARTING: ("◌", "active"),
     RunStatus.PENDING: ("◌", "active"),
     RunStatus.NOT_STARTED: ("◌", "active"),
-    RunStatus.WAITING: ("?", "waiting"),
+    RunStatus.WAITING: ("◇", "waiting"),  # not "?": that reads as "unknown"
     RunStatus.NEEDS_ATTENTION: ("!", "waiting"),
     RunStatus.COMPLETED: ("✓", "done"),
     RunStatus.FAILED: ("✗", "failed"),
