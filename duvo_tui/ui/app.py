@@ -209,6 +209,8 @@ class DuvoApp(ServiceEvents, RunCommands, App[int]):
         # the panes or the service are shown but do nothing.
         if action in _NEEDS_READY and not self.ready:
             return None
+        if action in ("next_waiting", "inbox") and not self._requests:
+            return False  # the footer offers only what works now: nothing waits for a person
         return True
 
     def _is_populated(self) -> bool:

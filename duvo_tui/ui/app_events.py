@@ -154,5 +154,6 @@ class ServiceEvents:
 
     def _update_counts(self) -> None:
         self._header().waiting = len(self._requests)
+        self.refresh_bindings()  # n and N are offered only while something waits
         self._pane("#runs-pane").refresh_title()
         self._show_window_title()

@@ -27,6 +27,7 @@ def help_sections(app: DuvoApp) -> list[tuple[str, list[BindingType]]]:
         ("Runs pane", [*RunsPane.BINDINGS, *RunList.BINDINGS]),
         ("Messages pane", [*MessagesPane.BINDINGS, *MessageStream.BINDINGS]),
         ("Sandbox pane", [*SandboxTree.BINDINGS, Binding("enter,space", "", "Expand or collapse a folder")]),
+        ("Request pane", request_bindings()),
         (
             "Other",
             [
@@ -34,6 +35,21 @@ def help_sections(app: DuvoApp) -> list[tuple[str, list[BindingType]]]:
                 Binding("escape", "", "Close a dialog or a search line"),
             ],
         ),
+    ]
+
+
+def request_bindings() -> list[BindingType]:
+    """The request pane's keys: the form's bindings (with ids) and the keys its option lists handle."""
+    from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
+
+    return [
+        *HumanRequestForm.BINDINGS,
+        Binding("y", "", "Confirm an approval or denial (any other key cancels)"),
+        Binding("1-9", "", "Pick an option (a multi-select toggles it); the last number is Other"),
+        Binding("up,down,k,j", "", "Move between options"),
+        Binding("space", "", "Pick or toggle the highlighted option"),
+        Binding("enter", "", "Pick and go on to the next question; on the last one, send"),
+        Binding("escape", "", "Leave the questions (the draft stays): pane keys work again"),
     ]
 
 

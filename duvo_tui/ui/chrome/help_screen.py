@@ -32,7 +32,11 @@ def help_text(sections: Sequence[tuple[str, Iterable[BindingType]]], key_display
         for binding in _bindings(items):
             keys = ", ".join((key_display(k) if key_display else k) for k in binding.key.split(","))
             text.append(f"  {keys:<22}", style="bold")
-            text.append((binding.description or binding.action) + "\n")
+            text.append(binding.description or binding.action)
+            if binding.id:
+                # The id is what the config's [keys] table remaps.
+                text.append(f"  {binding.id}", style="dim")
+            text.append("\n")
         text.append("\n")
     return text
 

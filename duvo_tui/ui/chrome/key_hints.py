@@ -40,6 +40,7 @@ class KeyHints(Widget):
         text = Text(no_wrap=True, overflow="crop", end="")
         seen: set[str] = set()
         palette = ""
+        pairs: list[Text] = []
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if binding.action == "app.command_palette" or binding.key == self.app.COMMAND_PALETTE_BINDING:
                 palette = self.app.get_key_display(binding)
@@ -47,13 +48,18 @@ class KeyHints(Widget):
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            text.append(f" {self.app.get_key_display(binding)} ", key_style if enabled else muted)
-            text.append(binding.description + " ", "" if enabled else muted)
+            pair = Text(end="")
+            pair.append(f" {self.app.get_key_display(binding)} ", key_style if enabled else muted)
+            pair.append(binding.description + " ", "" if enabled else muted)
+            pairs.append(pair)
         width = self.size.width
-        if palette and width:
-            tail = f" {palette} palette "
-            if text.cell_len + len(tail) > width:
-                text.truncate(max(0, width - len(tail)))
+        tail = f" {palette} palette " if palette else ""
+        for pair in pairs:
+            # Whole hints only: one that does not fit is left out, never cut mid-word.
+            if width and text.cell_len + pair.cell_len + len(tail) > width:
+                break
+            text.append_text(pair)
+        if tail and width:
             text.append(" " * max(0, width - text.cell_len - len(tail)))
             text.append(tail, key_style)
         return text
