@@ -82,6 +82,8 @@ async def test_inbox_lists_every_waiting_request_oldest_first_and_drafts_survive
         form = _form(app)
         assert form.query_one(".answer-text").value == "kept"
         assert form.draft is not None and form.draft.answers[REGION_QUESTION].chosen == ["Americas"]
-        # Focus is on the first open question (the formats); after answering, the next request is offered.
+        # Focus is on the first open question (the formats); after answering, the next request takes the keyboard.
         await pilot.press("1", "ctrl+s")
-        await wait_until(pilot, lambda: "press n for the next" in _form(app).status_text)
+        await wait_until(pilot, lambda: _record(emulator, first).response is not None)
+        await wait_until(pilot, lambda: _form(app).request.run_id == second)
+        assert app.screen_dashboard.active_pane == 3

@@ -84,7 +84,5 @@ async def test_the_run_list_shows_each_status_by_its_name(size):
         rows = {line.split("job ")[1][0]: line for line in screen_lines(app) if "job " in line}
         expected = ["▶ Running", "! Needs input", "↯ Interrupted", "■ Stopped", "✓ Completed", "· odd_new_st…"]
         for i, look in enumerate(expected):
-            if size[0] < 100:
-                assert rows[str(i)].startswith(f"│ {look}"), rows[str(i)]
-            else:
-                assert rows[str(i)].startswith(f"│ {look[0]}"), rows[str(i)]
+            # Word and symbol at every width (the border is heavy when the list has focus).
+            assert rows[str(i)][1:].startswith(f" {look}"), rows[str(i)]

@@ -119,10 +119,30 @@ class DashboardScreen(Screen):
         target.focus()
 
     def action_next_pane(self) -> None:
-        self.action_show_pane(self._pane_of_focus() + 1)
+        self._tab(1)
 
     def action_previous_pane(self) -> None:
-        self.action_show_pane(self._pane_of_focus() - 1)
+        self._tab(-1)
+
+    def _tab(self, step: int) -> None:
+        """The next (or previous) control in screen order: within the pane first (e.g. the sandbox tree, then its
+        upload line), then on to the next pane."""
+        current = self._pane_of_focus()
+        controls = [w for w in self.query_one(f"#{PANE_IDS[current]}").query("*") if w.focusable]
+        if self.focused in controls:
+            index = controls.index(self.focused) + step
+            if 0 <= index < len(controls):
+                controls[index].focus()
+                return
+        order = self._pane_order()
+        self.action_show_pane(order[(order.index(current) + step) % len(order)])
+
+    def _pane_order(self) -> list[int]:
+        """Panes in the order a person reads them: the tabs' order when one shows at a time, else by place."""
+        if self.is_narrow:
+            return list(range(len(PANE_IDS)))
+        places = {index: self.pane(index).region for index in range(len(PANE_IDS))}
+        return sorted(places, key=lambda index: (places[index].y, places[index].x))
 
     def _pane_of_focus(self) -> int:
         focused = self.focused

@@ -315,6 +315,10 @@ class MessagesPane(Pane, Vertical):
 class SandboxPane(Pane, Vertical):
     """The sandbox tree and, under it, the upload and folder-watch status."""
 
+    BINDINGS = [
+        Binding("u", "upload", "Upload", id="sandbox.upload", tooltip="Type the path of a file to upload"),
+    ]
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "3 Sandbox"
@@ -324,6 +328,17 @@ class SandboxPane(Pane, Vertical):
 
         yield SandboxTree(id="sandbox-tree")
         yield Vertical(id="upload-status")
+
+    def action_upload(self) -> None:
+        for box in self.query("#upload-path"):
+            if box.focusable:
+                box.focus()
+
+    def on_key(self, event) -> None:
+        # esc leaves the upload line (what was typed stays) for the tree.
+        if event.key == "escape" and self.populated and any(b.has_focus for b in self.query("#upload-path")):
+            event.stop()
+            self.query_one("#sandbox-tree").focus()
 
 
 class HumanRequestPane(Pane, VerticalScroll, can_focus=True):

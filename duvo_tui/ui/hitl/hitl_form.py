@@ -456,6 +456,7 @@ class HumanRequestForm(Vertical, can_focus=True):
             name = missing[0].question.header or missing[0].question.question
             self._set_status(f"Answer “{clean_line(name, 80)}” first.", "-error")
             missing[0].entry.focus()
+            self.call_after_refresh(self._reveal, missing[0])  # it may have focus already, and it grew a line
             return
         self._send(approved=None, answers={b.question.question: b.answer for b in blocks})
 

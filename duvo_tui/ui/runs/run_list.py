@@ -300,7 +300,7 @@ class RunList(ScrollView, can_focus=True):
             return 14, 14, 4, 2
         # Narrow (the runs pane beside the others at 100-150 columns): the status keeps its name, since a
         # symbol alone reads ambiguously; the request marker goes (the status already says a person is needed).
-        return 13, 9, 4, 0
+        return 14, 9, 4, 0
 
     def render_line(self, y: int) -> Strip:
         self._ensure_order()

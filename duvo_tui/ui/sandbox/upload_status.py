@@ -128,7 +128,11 @@ class UploadStatus(Vertical):
         yield Static(Text(""), id="watch-lines")
         yield Vertical(id="upload-rows")
         yield Static(Text(""), id="upload-message")
-        yield Input(placeholder="upload a file: type its path, Enter", id="upload-path", disabled=self.uploads is None)
+        yield Input(
+            placeholder="u: upload a file, type its path (enter sends, esc leaves)",
+            id="upload-path",
+            disabled=self.uploads is None,
+        )
 
     # ------------------------------------------------------------------ events
 
