@@ -83,8 +83,9 @@ async def test_each_question_is_in_view_as_it_is_reached_and_the_answer_goes_onc
             await pilot.press(key)
         await pilot.pause(0.3)
         assert len(app.sent) == 1
-        _args, kwargs = app.sent[0]
-        assert kwargs["answers"] == {
+        args, kwargs = app.sent[0]
+        submission = args[0] if args else kwargs["submission"]
+        assert submission.answers == {
             "Which region should the report cover?": "APAC",
             "Which formats do you want?": "PDF, CSV",
             "Anything else the report should mention?": TEXT,
