@@ -82,7 +82,7 @@ class ChoiceList(Widget, can_focus=True):
             line = Text(f"{pointer}{index + 1 if index < 9 else ' '} {mark}")
             line.append(clean_line(option.label, 200), style="bold" if picked else "")
             if option.description:
-                line.append("  " + clean_line(option.description, 300), style="dim")
+                line.append("  — " + clean_line(option.description, 300))  # server text: full contrast, not dim
             text.append_text(line)
             text.append("\n")
         pointer = "▸ " if self.cursor == len(self.question.options) and self.has_focus else "  "

@@ -33,7 +33,7 @@ def request_text(request: HumanRequest | None, waiting_elsewhere: int = 0) -> Te
         for option in question.options:
             text.append("\n   • " + clean_line(option.label, 120))
             if option.description:
-                text.append(" — " + clean_line(option.description, 200), style="dim")
+                text.append(" — " + clean_line(option.description, 200))  # server text: full contrast
     return text
 
 

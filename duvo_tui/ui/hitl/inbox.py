@@ -82,7 +82,7 @@ def entry_text(entry: InboxEntry, now: datetime) -> Text:
     text.append(f"  {kind}  ", style="dim")
     text.append(clean_line(request.title or "(untitled)", 120))
     if entry.run_title:
-        text.append("\n      run: " + clean_line(entry.run_title, 100), style="dim")
+        text.append("\n      run: " + clean_line(entry.run_title, 100))
     return text
 
 

@@ -88,14 +88,14 @@ class RunList(ScrollView, can_focus=True):
         & > .run-list--cursor { background: $block-cursor-blurred-background; }
         &:focus > .run-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground;
             text-style: bold; }
-        & > .run-list--active { color: $accent; }
-        & > .run-list--waiting { color: $warning; text-style: bold; }
-        & > .run-list--done { color: $success; }
-        & > .run-list--failed { color: $error; }
+        & > .run-list--active { color: $text-accent; }
+        & > .run-list--waiting { color: $text-warning; text-style: bold; }
+        & > .run-list--done { color: $text-success; }
+        & > .run-list--failed { color: $text-error; }
         & > .run-list--muted { color: $text-muted; }
         & > .run-list--agent { color: $text; text-style: bold; }
         & > .run-list--age { color: $text-muted; }
-        & > .run-list--marker { color: $warning; text-style: bold; }
+        & > .run-list--marker { color: $text-warning; text-style: bold; }
         & > .run-list--empty { color: $text-muted; text-style: italic; }
     }
     """
@@ -124,6 +124,7 @@ class RunList(ScrollView, can_focus=True):
         self._dirty = True
         self._cursor_id: str | None = None
         self._cursor = 0
+        self._legible: dict[str, Style] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
         self._announced: str | None = None
 
@@ -323,9 +324,9 @@ class RunList(ScrollView, can_focus=True):
         symbol, word, kind = status_look(row.run.status)
         status_text = f" {symbol}" if status_w <= 2 else f" {symbol} {word}"
         title_w = max(0, width - status_w - agent_w - age_w - marker_w - 3)
-        get = self.get_component_rich_style
+        get = self._text_style
         base = self.rich_style
-        cursor = get("run-list--cursor") if is_cursor else Style()
+        cursor = self.get_component_rich_style("run-list--cursor") if is_cursor else Style()
         marker = "◆" if row.pending_request else " "
         segments = [
             Segment(_fit(status_text, status_w), base + get(f"run-list--{kind}") + cursor),
@@ -342,6 +343,16 @@ class RunList(ScrollView, can_focus=True):
         ]
         return Strip(segments, width).crop_extend(0, width, base + cursor)
 
+    def _text_style(self, name: str) -> Style:
+        """A component's style with its colour made legible (WCAG AA) on the list's background (cached per theme)."""
+        style = self._legible.get(name)
+        if style is None:
+            from duvo_tui.ui.contrast import legible_style
+
+            style = self._legible[name] = legible_style(self.get_component_rich_style(name), self.rich_style)
+        return style
+
     def notify_style_update(self) -> None:
+        self._legible: dict[str, Style] = {}
         super().notify_style_update()
         self.refresh()

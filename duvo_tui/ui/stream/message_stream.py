@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.actions import SkipAction
@@ -82,12 +83,12 @@ class MessageStream(ScrollView, can_focus=True):
         overflow-x: auto;
         scrollbar-gutter: stable;
         scrollbar-size-vertical: 1;
-        & > .message-stream--user { color: $success; text-style: bold; }
-        & > .message-stream--assistant { color: $accent; text-style: bold; }
+        & > .message-stream--user { color: $text-success; text-style: bold; }
+        & > .message-stream--assistant { color: $text-accent; text-style: bold; }
         & > .message-stream--system { color: $text-muted; text-style: bold; }
-        & > .message-stream--tool { color: $secondary; }
+        & > .message-stream--tool { color: $text-secondary; }
         & > .message-stream--result { color: $text-muted; }
-        & > .message-stream--error { color: $error; }
+        & > .message-stream--error { color: $text-error; }
         & > .message-stream--time { color: $text-muted; }
         & > .message-stream--muted { color: $text-muted; }
         & > .message-stream--cursor { background: $boost; }
@@ -400,7 +401,14 @@ class MessageStream(ScrollView, can_focus=True):
     # --- rendering ------------------------------------------------------------------------------------
 
     def _styles(self) -> LineStyles:
-        get = self.get_component_rich_style
+        """The roles' styles, each made legible (WCAG AA) on this theme's background."""
+        from duvo_tui.ui.contrast import legible_style
+
+        base = self.rich_style
+
+        def get(name: str) -> Style:
+            return legible_style(self.get_component_rich_style(name), base)
+
         return LineStyles(
             user=get("message-stream--user"),
             assistant=get("message-stream--assistant"),
