@@ -24,17 +24,23 @@ from duvo_tui.ui.app import make_app  # noqa: E402
 from duvo_tui.ui.runs.run_list import RunList  # noqa: E402
 
 OUT = ROOT / "screenshots"
+# The question form answered part way: APAC, PDF and CSV picked, the notes being typed (the third question is
+# below the first screenful at both sizes: the pane has scrolled to it).
+ANSWERING = ["4", "3", "1", "2", "enter", "n", "o", "t", "h", "i", "n", "g", "space", "e", "l", "s", "e"]
+
 SHOTS = [
-    # (file, size, keys pressed after the runs settle)
-    ("dashboard-120x40.svg", (120, 40), []),
-    ("dashboard-80x24-runs.svg", (80, 24), []),
-    ("dashboard-80x24-messages.svg", (80, 24), ["2"]),
-    ("dashboard-80x24-request.svg", (80, 24), ["4"]),
-    ("help.svg", (120, 40), ["question_mark"]),
+    # (file, size, keys pressed after the runs settle, the demo run selected first)
+    ("dashboard-120x40.svg", (120, 40), [], "approval"),
+    ("dashboard-80x24-runs.svg", (80, 24), [], "approval"),
+    ("dashboard-80x24-messages.svg", (80, 24), ["2"], "approval"),
+    ("dashboard-80x24-request.svg", (80, 24), ["4"], "approval"),
+    ("request-questions-80x24.svg", (80, 24), ANSWERING, "questions"),
+    ("request-questions-120x40.svg", (120, 40), ANSWERING, "questions"),
+    ("help.svg", (120, 40), ["question_mark"], "approval"),
 ]
 
 
-async def shoot(emulator, name: str, size: tuple[int, int], keys: list[str], state_dir: Path) -> None:
+async def shoot(emulator, name: str, size: tuple[int, int], keys: list[str], scenario: str, state_dir: Path) -> None:
     client = DuvoClient(emulator.base_url, emulator.api_key)
     service = DuvoService(client, ServiceSettings(focus_interval=0.3), state_dir=state_dir, team_id=emulator.team_id)
     agents = emulator.agents
@@ -62,11 +68,11 @@ async def shoot(emulator, name: str, size: tuple[int, int], keys: list[str], sta
         while len(started) < 5 or not all(service.run(r) and service.run(r).status != "pending" for r in started):
             assert time.monotonic() < deadline, "the demo runs never started"
             await pilot.pause(0.2)
-        approval = started[-1]
-        while approval not in app._requests:
-            assert time.monotonic() < deadline, "the approval run never asked"
+        chosen = next(r for r in started if service.run(r).run.agent_id == agents[scenario])
+        while chosen not in app._requests:
+            assert time.monotonic() < deadline, f"the {scenario} run never asked"
             await pilot.pause(0.2)
-        app.screen_dashboard.query_one(RunList).select(approval)
+        app.screen_dashboard.query_one(RunList).select(chosen)
         await pilot.pause(1.5)
         app.clear_notifications()
         for key in keys:
@@ -79,9 +85,9 @@ async def shoot(emulator, name: str, size: tuple[int, int], keys: list[str], sta
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for number, (name, size, keys) in enumerate(SHOTS):
+        for number, (name, size, keys, scenario) in enumerate(SHOTS):
             with running_emulator(speed=20, seed=7, chatty_messages=300) as emulator:
-                asyncio.run(shoot(emulator, name, size, keys, Path(tmp) / str(number)))
+                asyncio.run(shoot(emulator, name, size, keys, scenario, Path(tmp) / str(number)))
     return 0
 
 
