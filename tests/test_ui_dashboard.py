@@ -232,7 +232,10 @@ async def test_help_palette_theme_and_small_terminal(emulator, tmp_path):
         await pilot.pause(0.1)
         assert screen.query_one("#messages-pane").region.width == 80
         assert screen.query_one("#runs-pane").region.width == 0
-        await pilot.press("tab")
+        await pilot.press("tab")  # the pane's next control first: the line to write to the run
+        await pilot.pause(0.1)
+        assert screen.active_pane == 1 and screen.query_one("#post-input").has_focus, app.screen.focused
+        await pilot.press("tab")  # then the next pane
         await pilot.pause(0.1)
         assert screen.active_pane == 2 and screen.query_one("#sandbox-pane").region.height > 10
         await pilot.resize_terminal(120, 40)

@@ -128,7 +128,8 @@ class DashboardScreen(Screen):
         """The next (or previous) control in screen order: within the pane first (e.g. the sandbox tree, then its
         upload line), then on to the next pane."""
         current = self._pane_of_focus()
-        controls = [w for w in self.query_one(f"#{PANE_IDS[current]}").query("*") if w.focusable]
+        pane = self.query_one(f"#{PANE_IDS[current]}")
+        controls = [w for w in self.focus_chain if pane in w.ancestors]  # shown and focusable, in screen order
         if self.focused in controls:
             index = controls.index(self.focused) + step
             if 0 <= index < len(controls):
