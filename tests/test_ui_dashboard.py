@@ -77,7 +77,8 @@ async def test_start_runs_from_the_dialog_then_select_filter_and_sort(emulator, 
         await pilot.click("#ok")
         await wait_until(pilot, lambda: runs(app).total_count == 1)
         first = runs(app).visible_ids[0]
-        assert service.run(first) is not None and app.selected_run_id == first
+        await wait_until(pilot, lambda: app.selected_run_id == first)  # the list's highlight reaches the app
+        assert service.run(first) is not None
         assert runs(app).row(first).title == "alpha job"
         await wait_until(pilot, lambda: service.run(first).status == "completed" and stream(app).message_count >= 4)
         assert stream(app).message_count == len(service.messages(first))
