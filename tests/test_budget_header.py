@@ -14,6 +14,7 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
 from duvo_tui.service import DuvoService
 from duvo_tui.service import events as ev
+from duvo_tui.service.service import ServiceSettings
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.chrome.header import DashboardHeader
 from tests.feed_service import FeedService, wait_until
@@ -94,16 +95,17 @@ class ShiftedClock:
 async def test_the_gauge_falls_back_to_zero_a_minute_after_the_dashboard_goes_quiet_and_marks_others(emulator):
     clock = ShiftedClock()
     client = DuvoClient(emulator.base_url, emulator.api_key, budget=RateBudget(clock=clock))
-    service = DuvoService(client, state_dir=None)
+    # No run listing: the only requests are the first one (who the key is) and those made here.
+    service = DuvoService(client, ServiceSettings(run_listing=False), state_dir=None)
     app = make_app(service, Profile(name="work"))
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.service_started)
+            await wait_until(pilot, lambda: app.service_started and service.profile is not None)
             sandbox = await service.create_sandbox()
             for _ in range(4):
                 await service.list_files(sandbox.sandbox_id)
-            await wait_until(pilot, lambda: our_count(app) == 5, within=30)
-            assert "server 295 left" in header_text(app)
+            await wait_until(pilot, lambda: our_count(app) == 6, within=30)
+            assert "server 294 left" in header_text(app)
             # A colleague's script on the same key sends 30 requests; our next answer shows the server's count.
             headers = {"Authorization": f"Bearer {emulator.api_key}"}
             async with httpx.AsyncClient(base_url=emulator.base_url, headers=headers) as other:
@@ -111,9 +113,9 @@ async def test_the_gauge_falls_back_to_zero_a_minute_after_the_dashboard_goes_qu
                     await other.get(f"/v1/sandboxes/{sandbox.sandbox_id}/files")
             await service.list_files(sandbox.sandbox_id)
             await wait_until(pilot, lambda: "by others" in header_text(app), within=30)
-            assert our_count(app) == 6
+            assert our_count(app) == 7
             assert "+30 by others" in header_text(app)
-            assert "server 264 left" in header_text(app)
+            assert "server 263 left" in header_text(app)
             # A quiet minute: the count falls to zero by itself, and the server's window (and its word) is over.
             clock.shift += 61.0
             await wait_until(pilot, lambda: our_count(app) == 0, within=10)

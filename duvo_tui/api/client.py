@@ -263,9 +263,9 @@ class DuvoClient(ApiSession):
             raise UnexpectedResponseError("the server answered without the Assignment it was asked for")
         return agent
 
-    async def get_profile(self, *, urgent: bool = False) -> Profile:
-        """``GET /v1/profile``: the person the key belongs to, and their team."""
-        data = await self._request("GET", "/v1/profile", urgent=urgent)
+    async def get_profile(self, *, urgent: bool = False, retries: int | None = None) -> Profile:
+        """``GET /v1/profile``: the person the key belongs to, and their team. ``retries``: see ``_request``."""
+        data = await self._request("GET", "/v1/profile", urgent=urgent, retries=retries)
         profile = Profile.from_json(data)
         if profile is None:
             raise UnexpectedResponseError("the server answered without a profile")

@@ -136,8 +136,10 @@ class ApiSession:
         idempotency_key: str | None = None,
         urgent: bool = False,
         request_timeout: httpx.Timeout | None = None,
+        retries: int | None = None,
     ) -> Any:
-        """Send one logical request, with retries; the decoded JSON body (None when empty)."""
+        """Send one logical request, with retries (``retries`` overrides the client's count for transient
+        failures); the decoded JSON body (None when empty)."""
         self._check_usable()
         # Text that cannot be encoded is refused here: before the budget, so nothing is sent or spent.
         check_body(json_body)
@@ -168,7 +170,7 @@ class ApiSession:
                     raise error
                 rate_retries += 1
                 continue
-            if not error.transient or attempt >= self.max_retries:
+            if not error.transient or attempt >= (self.max_retries if retries is None else max(0, retries)):
                 raise error
             attempt += 1
             await self._sleep(self._backoff(attempt))

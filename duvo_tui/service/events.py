@@ -14,6 +14,7 @@ from duvo_tui.api.models import HumanRequest, Message, Run
 __all__ = [
     "AuthFailed",
     "BudgetChanged",
+    "Connected",
     "ConnectionLost",
     "ConnectionRestored",
     "Event",
@@ -127,9 +128,20 @@ class ConnectionLost(Event):
 
     reason: str
     attempt: int = 1
+    retry_in: float = 0.0
+    """Seconds until the next try (0 when not known)."""
 
     def can_replace(self, other: Event) -> bool:
         return isinstance(other, ConnectionLost)
+
+
+@dataclass
+class Connected(Event):
+    """The server answered the first request: who the key belongs to (all None when it did not say)."""
+
+    name: str | None = None
+    email: str | None = None
+    team_id: str | None = None
 
 
 @dataclass
@@ -139,9 +151,10 @@ class ConnectionRestored(Event):
 
 @dataclass
 class AuthFailed(Event):
-    """The key was refused (401). Polling stops until the user fixes the key."""
+    """The key was refused (401: polling stops until the user fixes the key; 403: no access)."""
 
     message: str
+    status: int = 401
 
 
 @dataclass

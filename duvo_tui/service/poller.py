@@ -245,9 +245,7 @@ class Poller:
             self.scheduler.released(job)
             return
         offset = tracked.held
-        page = await self.client.list_messages(
-            tracked.id, limit=MESSAGE_PAGE, offset=offset
-        )
+        page = await self.client.list_messages(tracked.id, limit=MESSAGE_PAGE, offset=offset)
         self._connected()
         self.apply_messages(tracked.id, offset, page)
 
@@ -263,7 +261,8 @@ class Poller:
             self.scheduler.released(job)
             self.connection_attempts += 1
             self.disconnected = True
-            self.emit(ev.ConnectionLost(error.message, attempt=self.connection_attempts))
+            retry_in = _PROBE_DELAYS[min(self._probe_index, len(_PROBE_DELAYS) - 1)]
+            self.emit(ev.ConnectionLost(error.message, attempt=self.connection_attempts, retry_in=retry_in))
             return
         if isinstance(error, RateLimitedError):
             self.scheduler.released(job)  # the budget is paused; the loop waits it out

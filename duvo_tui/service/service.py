@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duvo_tui import locations
+from duvo_tui.api.account import Profile
 from duvo_tui.api.models import HumanRequest, Message, Run, Sandbox, SandboxFile
 from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
@@ -151,6 +152,8 @@ class DuvoService:
         self._remove_budget_listener: Callable[[], None] | None = None
         self._budget_shown: tuple[Any, ...] | None = None
         self._started = False
+        self.profile: Profile | None = None
+        """Who the key belongs to, once the server said (``GET /v1/profile``)."""
 
     # ------------------------------------------------------------------ events
 
@@ -235,7 +238,11 @@ class DuvoService:
             )
             await self.webhooks.start()
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self.poller.run()), loop.create_task(self._save_loop())]
+        self._tasks = [
+            loop.create_task(self.poller.run()),
+            loop.create_task(self._save_loop()),
+            loop.create_task(self._identify()),
+        ]
         if watch_budget:
             self._tasks.append(loop.create_task(self._budget_loop()))
 
@@ -256,6 +263,17 @@ class DuvoService:
         if self._started:
             self.store.save()
         self._started = False
+
+    async def _identify(self) -> None:
+        """The first request: who the key is (the header's connection state follows its outcome)."""
+        from duvo_tui.service.identity import identify
+
+        def refused() -> bool:
+            news = not self.poller.auth_failed
+            self.poller.auth_failed = True
+            return news
+
+        self.profile = await identify(self.client, self._emit, on_auth_failed=refused)
 
     async def _save_loop(self) -> None:
         while True:

@@ -42,6 +42,8 @@ class ServiceEvents:
                 self._event_human_request_resolved(event)
             case ev.BudgetChanged():
                 self._event_budget_changed(event)
+            case ev.Connected():
+                self._event_connected(event)
             case ev.ConnectionLost():
                 self._event_connection_lost(event)
             case ev.ConnectionRestored():
@@ -123,19 +125,40 @@ class ServiceEvents:
         if header.connection == "connecting":
             header.connection = "connected"
 
+    def _event_connected(self, event: ev.Connected) -> None:
+        header = self._header()
+        who = clean_line(event.name or event.email or "", 40)
+        team = f"team {clean_line(event.team_id)[:8]}" if event.team_id else ""
+        header.account = " · ".join(part for part in (who, team) if part)
+        if header.connection != "auth failed":
+            header.retry_at = None
+            header.connection = "connected"
+
     def _event_connection_lost(self, event: ev.ConnectionLost) -> None:
+        import time
+
         header = self._header()
         if header.connection != "disconnected":
-            self.say(f"Disconnected: {event.reason}. Retrying by itself.", severity="warning")
+            self.say(f"Cannot reach the server: {event.reason}. Retrying by itself.", severity="warning")
+        header.retry_at = time.monotonic() + event.retry_in if event.retry_in > 0 else None
         header.connection = "disconnected"
 
     def _event_connection_restored(self, event: ev.ConnectionRestored) -> None:
-        self._header().connection = "connected"
+        header = self._header()
+        header.retry_at = None
+        header.connection = "connected"
         self.say("Connected again")
 
     def _event_auth_failed(self, event: ev.AuthFailed) -> None:
-        self._header().connection = "auth failed"
-        self.say(f"The API key was refused: {event.message}", severity="error", timeout=15)
+        header = self._header()
+        header.auth_status = event.status
+        header.connection = "auth failed"
+        fix = (
+            "Set DUVO_API_KEY (or the profile's api_key in config.toml) to a valid key and start again."
+            if event.status == 401
+            else "The key is valid but has no access here: use a key of this team."
+        )
+        self.say(f"The API key was refused: {event.message}. {fix}", severity="error", timeout=20)
 
     def _event_run_error(self, event: ev.RunError) -> None:
         self.say(f"Run {short_id(event.run_id)}: {event.message}", severity="error")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -82,6 +84,12 @@ class DashboardHeader(Widget):
 
     connection: reactive[str] = reactive("connecting")
     """``connecting``, ``connected``, ``disconnected`` or ``auth failed``."""
+    account: reactive[str] = reactive("")
+    """Once connected: who the key belongs to, ``Maya Chen · team 7d3c9a52`` (empty when the server did not say)."""
+    retry_at: reactive[float | None] = reactive(None)
+    """While disconnected: when (``time.monotonic()``) the next try goes out; None when not known."""
+    auth_status: reactive[int] = reactive(401)
+    """The status the key was refused with: 401 (not valid) or 403 (no access)."""
     budget: reactive[BudgetPicture] = reactive(BudgetPicture)
     waiting: reactive[int] = reactive(0)
     """How many runs wait for a person."""
@@ -97,16 +105,39 @@ class DashboardHeader(Widget):
         self.debug_log = clean_line(debug_log or "", 200)
         """The ``--debug`` log file's path (empty without ``--debug``): the log goes there, not to the screen."""
 
+    def on_mount(self) -> None:
+        # The retry countdown moves once a second; nothing else in the header needs a clock.
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.connection == "disconnected" and self.retry_at is not None:
+            self.refresh()
+
+    def connection_words(self) -> str:
+        """What the header says of the connection: one phrase, no word twice."""
+        state = self.connection
+        if state == "connected":
+            return f"● {self.account}" if self.account else "● connected"
+        if state == "disconnected":
+            if self.retry_at is None:
+                return "✗ unreachable · retrying"
+            left = max(0, math.ceil(self.retry_at - time.monotonic()))
+            return f"✗ unreachable · retry in {left}s" if left else "✗ unreachable · retrying now"
+        if state == "auth failed":
+            if self.auth_status == 403:
+                return "✗ key has no access (403)"
+            return "✗ key refused (401): check DUVO_API_KEY"
+        return "◌ connecting"
+
     def render(self) -> Text:
         width = self.size.width or 120
         state = self.connection
-        symbol = {"connected": "●", "connecting": "◌", "disconnected": "✗", "auth failed": "✗"}.get(state, "?")
         state_style = {"connected": "bold green", "disconnected": "bold red", "auth failed": "bold red"}.get(state, "")
         parts: list[tuple[str, str]] = [
             (" duvo-tui ", "bold reverse"),
             (" " + self.profile, f"bold {self.profile_color}".strip()),
             ("  " + self.base_url, "dim"),
-            (f"  {symbol} {state}", state_style),
+            ("  " + self.connection_words(), state_style),
         ]
         if self.read_only:
             parts.insert(2, (" READ-ONLY ", "bold reverse red"))
@@ -122,6 +153,12 @@ class DashboardHeader(Widget):
         # name, drop the profile name, show only that a debug log is written. The gauge shows what fits.
         name = self.debug_log.rsplit("/", 1)[-1]
         shrink = [(3 if self.read_only else 2, ("", ""))]
+        whole_gauge = 1  # the first steps give way to the whole gauge; the others only to its essential words
+        if self.connection == "connected" and " · team " in self.account:
+            whole_gauge = 2
+            # Then the team gives way: the person's name says enough that the key works.
+            short = "● " + self.account.split(" · team ")[0]
+            shrink.append((4 if self.read_only else 3, ("  " + short, state_style)))
         if self.debug_log:
             shrink.append((len(parts) - 1, (f"  debug log …/{name}", debug_style)))
         shrink.append((1, ("", "")))
@@ -129,7 +166,7 @@ class DashboardHeader(Widget):
             shrink.append((len(parts) - 1, ("  DEBUG", debug_style)))
         for step, (index, replacement) in enumerate(shrink):
             # The URL gives way to the whole gauge; the rest only to its essential words.
-            wanted = tail_len if step == 0 else sum(len(t) for t, _ in tails[essential])
+            wanted = tail_len if step < whole_gauge else sum(len(t) for t, _ in tails[essential])
             if sum(len(t) for t, _ in parts) + wanted <= width:
                 break
             parts[index] = replacement
@@ -151,6 +188,8 @@ class DashboardHeader(Widget):
         bare count), and the index of the shortest that still has the essential words (count, pause, others)."""
         budget = self.budget
         bar, words = budget_gauge(budget)
+        if not bar:  # no limit known yet: one short phrase, not "budget" twice
+            return [[(" budget ? ", "dim")]], 0
         ratio = budget.key_used / budget.limit if budget.limit else 0.0
         bar_style = "red" if ratio > 0.9 else ("yellow" if ratio > 0.7 else "green")
         styles = {"paused": "bold red", "+": "bold yellow"}

@@ -1,0 +1,102 @@
+"""The header says what the first requests found: who the key is, a refused key, or a server out of reach.
+
+Each state must show within the first request's timeout, never "connecting" for as long as one watches, and
+never with a word printed twice. Checked at 80x24 and 120x40 on the real app, service and client.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import httpx
+import pytest
+
+from duvo_tui.api.client import DuvoClient
+from duvo_tui.config import Profile
+from duvo_tui.service.service import DuvoService
+from duvo_tui.ui.app import make_app
+from duvo_tui.ui.chrome.header import DashboardHeader
+from tests.test_ui_dashboard import FAST, runs, wait_until
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def header_line(app) -> str:
+    header = app.screen_dashboard.query_one(DashboardHeader)
+    return str(header.render())
+
+
+async def open_dashboard(base_url: str, key: str, tmp_path, size):
+    client = DuvoClient(base_url, key, timeout=5.0)
+    service = DuvoService(client, FAST, state_dir=tmp_path / "state")
+    profile = Profile(name="work", base_url=base_url, api_key=key)
+    return make_app(service, profile, on_close=client.aclose), service
+
+
+def no_word_twice(line: str) -> None:
+    words = [w for w in line.replace("·", " ").split() if w.isalpha() and len(w) > 3]
+    assert len(words) == len(set(words)), line
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+async def test_connected_names_the_person_and_the_team(emulator, tmp_path, size):
+    app, _service = await open_dashboard(emulator.base_url, emulator.api_key, tmp_path, size)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: "Maya Chen" in header_line(app), within=10)
+        line = header_line(app)
+        # At 80 columns the team gives way to the budget; the name always shows.
+        expected = "● Maya Chen · team 7d3c9a52" if size[0] >= 120 else "● Maya Chen"
+        assert expected in line and "connecting" not in line
+        no_word_twice(line)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+async def test_a_wrong_key_says_so_and_names_the_fix(emulator, tmp_path, size):
+    app, _service = await open_dashboard(emulator.base_url, "dv_wrong_key_0123456789abcdefghijklm", tmp_path, size)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        started = time.monotonic()
+        await wait_until(pilot, lambda: "key refused" in header_line(app), within=10)
+        assert time.monotonic() - started < 5.0, "within the first request's timeout"
+        line = header_line(app)
+        assert "✗ key refused (401): check DUVO_API_KEY" in line and "connected" not in line
+        no_word_twice(line)
+        refusals = [str(n.message) for n in app._notifications if "refused" in str(n.message)]
+        assert len(refusals) == 1 and "DUVO_API_KEY" in refusals[0], refusals
+        # Asking again (a start that fails with 401) must not turn the header to "connected".
+        await pilot.pause(1.5)
+        assert "key refused" in header_line(app)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+async def test_a_closed_port_says_unreachable_with_the_next_try(tmp_path, size):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    app, _service = await open_dashboard(
+        f"http://127.0.0.1:{port}", "dv_some_key_0123456789abcdefghijklmn", tmp_path, size
+    )
+    async with app.run_test(size=size) as pilot:
+        started = time.monotonic()
+        await wait_until(pilot, lambda: "unreachable" in header_line(app), within=10)
+        assert time.monotonic() - started < 5.0, "within the first request's timeout"
+        line = header_line(app)
+        assert "✗ unreachable · retry" in line and "connecting" not in line
+        no_word_twice(line)
+        assert runs(app).total_count == 0
+
+
+async def test_runs_started_by_another_program_appear_in_the_dashboard(emulator, tmp_path):
+    app, _service = await open_dashboard(emulator.base_url, emulator.api_key, tmp_path, (120, 40))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.service_started)
+        async with httpx.AsyncClient() as other_program:
+            response = await other_program.post(
+                f"{emulator.base_url}/v1/runs",
+                json={"agent_id": emulator.agents["quick"], "message": "started from a script"},
+                headers={"Authorization": f"Bearer {emulator.api_key}"},
+            )
+        run_id = response.json()["run"]["id"]
+        await wait_until(pilot, lambda: runs(app).row(run_id) is not None, within=10)
+        row = runs(app).row(run_id)
+        assert row.agent == "Daily Health Check" and row.title == "started from a script"
