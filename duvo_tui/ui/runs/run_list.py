@@ -353,6 +353,6 @@ class RunList(ScrollView, can_focus=True):
         return style
 
     def notify_style_update(self) -> None:
-        self._legible: dict[str, Style] = {}
+        self._legible = {}
         super().notify_style_update()
         self.refresh()
