@@ -57,6 +57,9 @@ class EmulatorFeed:
     def person_active(self) -> None:
         pass
 
+    async def assignments(self) -> list[Any]:
+        return []
+
     def subscribe(self, callback: Callable[[ev.Event], None]) -> Callable[[], None]:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None

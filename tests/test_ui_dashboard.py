@@ -67,9 +67,9 @@ async def test_start_runs_from_the_dialog_then_select_filter_and_sort(emulator, 
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, StartRunScreen))
         await type_text(pilot, "nobody")
-        await pilot.press("enter")
+        await pilot.press("tab")
         await type_text(pilot, "alpha job")
-        await pilot.press("enter", "enter")
+        await pilot.press("enter")  # one Enter starts (Tab moves between the fields)
         await wait_until(pilot, lambda: isinstance(app.screen, StartRunScreen) and app.screen.error)
         assert "nobody" in app.screen.error and service.runs() == []
         assert app.screen.query_one("#message").value == "alpha job"

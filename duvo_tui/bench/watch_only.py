@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 from duvo_tui.service.responder import Outcome
 
 if TYPE_CHECKING:
+    from duvo_tui.api.account import Agent
     from duvo_tui.api.models import SandboxFile
     from duvo_tui.service.drafts import DraftStore
     from duvo_tui.service.responder import Submission
@@ -52,3 +53,6 @@ class WatchOnly:
 
     def person_active(self) -> None:
         pass
+
+    async def assignments(self) -> list[Agent]:
+        return []

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from duvo_tui.api.account import Agent
     from duvo_tui.api.models import HumanRequest, Message, Run, Sandbox, SandboxFile
     from duvo_tui.service.drafts import DraftStore
     from duvo_tui.service.events import Event
@@ -53,6 +54,10 @@ class DashboardService(Protocol):
 
     def person_active(self) -> None:
         """A person is at the keys: look for changes at the fast pace for a while."""
+        ...
+
+    async def assignments(self) -> Sequence[Agent]:
+        """The Assignments the key can start runs of (fetched once, then kept)."""
         ...
 
     async def start_run(self, agent_id: str, message: str | None = None, sandbox_id: str | None = None) -> Run: ...

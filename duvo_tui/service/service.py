@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duvo_tui import locations
-from duvo_tui.api.account import Profile
+from duvo_tui.api.account import Agent, Profile
 from duvo_tui.api.models import HumanRequest, Message, Run, Sandbox, SandboxFile
 from duvo_tui.api.status import RunStatus
 from duvo_tui.service import events as ev
@@ -153,6 +153,7 @@ class DuvoService:
         self._budget_shown: tuple[Any, ...] | None = None
         self._started = False
         self.profile: Profile | None = None
+        self._assignments: list[Agent] | None = None
         """Who the key belongs to, once the server said (``GET /v1/profile``)."""
 
     # ------------------------------------------------------------------ events
@@ -444,6 +445,19 @@ class DuvoService:
                 continue
             self.poller.apply_detail(tracked.id, detail, poll=False)
         return self.runs()
+
+    async def assignments(self) -> list[Agent]:
+        """The Assignments the key can start runs of (``GET /v1/agents``, every page), fetched once and kept.
+
+        A server without the listing gives none (aliases and uuids still work)."""
+        from duvo_tui.api.errors import ForbiddenError, NotFoundError
+
+        if self._assignments is None:
+            try:
+                self._assignments = await self.client.list_all_agents(urgent=True)
+            except (NotFoundError, ForbiddenError):
+                self._assignments = []
+        return list(self._assignments)
 
     def person_active(self) -> None:
         """A person is at the keys: look for changes at the fast pace for a while."""

@@ -51,14 +51,23 @@ class RunCommands:
     def _start_run_answered(self, request: StartRunRequest | None) -> None:
         if request is None:
             return
-        agent = request.agent
-        resolve = getattr(self.profile, "resolve_agent", None)
-        if resolve is not None:
-            try:
-                agent = resolve(agent)
-            except Exception as error:
-                self.action_start_run(request, clean_line(str(error), 300))
-                return
+        self._resolve_and_start(request)
+
+    @work(group="start", exit_on_error=False)
+    async def _resolve_and_start(self, request: StartRunRequest) -> None:
+        """An alias or uuid as is; a name through the Assignments the service knows (one fits, or say which)."""
+        from duvo_tui.service.assignments import AmbiguousAssignment, UnknownAssignment, choices, resolve
+
+        aliases = getattr(self.profile, "agents", None) or {}
+        try:
+            options = choices(await self.service.assignments(), aliases)
+            agent = resolve(request.agent, options)
+        except (AmbiguousAssignment, UnknownAssignment) as error:
+            self.action_start_run(request, clean_line(str(error), 300))
+            return
+        except Exception as error:
+            self.action_start_run(request, f"Could not list the Assignments: {clean_line(str(error), 300)}")
+            return
         self._start_run(agent, request)
 
     @work(group="start", exit_on_error=False)

@@ -26,7 +26,7 @@ class StartRunRequest:
 
 
 class StartRunScreen(ModalScreen[StartRunRequest | None]):
-    """Agent (alias or uuid), first message, optional sandbox."""
+    """Assignment (name, alias or uuid), first message, optional sandbox; Enter in any field starts the run."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
@@ -37,10 +37,10 @@ class StartRunScreen(ModalScreen[StartRunRequest | None]):
         self.initial = initial
 
     def compose(self) -> ComposeResult:
-        hint = "alias (" + ", ".join(self.aliases[:6]) + ") or agent uuid" if self.aliases else "agent uuid"
+        hint = "name, alias or id of an Assignment"
         with Vertical(classes="dialog"):
             yield Label("Start a run", classes="dialog-title")
-            yield Label("Agent", classes="field-label")
+            yield Label("Assignment", classes="field-label")
             yield Input(
                 value=self.initial.agent if self.initial else "",
                 placeholder=hint,
@@ -67,7 +67,7 @@ class StartRunScreen(ModalScreen[StartRunRequest | None]):
     def _submit(self) -> None:
         agent = self.query_one("#agent", Input).value.strip()
         if not agent:
-            self.query_one("#dialog-error", Static).update(Text("Give an agent alias or uuid."))
+            self.query_one("#dialog-error", Static).update(Text("Give an Assignment: its name, an alias or its id."))
             self.query_one("#agent", Input).focus()
             return
         message = self.query_one("#message", Input).value.strip() or None
@@ -76,10 +76,8 @@ class StartRunScreen(ModalScreen[StartRunRequest | None]):
 
     @on(Input.Submitted)
     def _on_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "sandbox":
-            self._submit()
-        else:
-            self.focus_next()
+        # One Enter starts the run from any field; Tab moves between them.
+        self._submit()
 
     @on(Button.Pressed, "#ok")
     def _on_ok(self) -> None:
