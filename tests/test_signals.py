@@ -102,7 +102,7 @@ def test_sighup_ends_it_cleanly_too(emulator, tmp_path):
     home = tmp_path / "home"
     terminal = dashboard(emulator, home, tmp_path)
     try:
-        assert terminal.wait_for(b"connected", timeout=30) is not None, terminal.output[-2000:]
+        assert terminal.wait_for(b"Maya Chen", timeout=30) is not None, terminal.output[-2000:]
         since = len(terminal.output)
         os.kill(terminal.process.pid, signal.SIGHUP)
         assert wait_for_exit(terminal) == 128 + signal.SIGHUP
