@@ -92,6 +92,10 @@ class RunCommands:
         if self._refuse_if_read_only("stop runs"):
             return
         row = self._runs().row(run_id)
+        if row is not None and row.run.status.is_finished:
+            label = row.run.status.label.lower()
+            self.say(f"Run {short_id(run_id)} has finished ({label}): there is nothing to stop")
+            return
         question = Text.assemble("Stop run ", (short_id(run_id), "bold"), " (", row.agent if row else "?", ")?")
         if row is not None:
             question.append("\n" + row.title)
