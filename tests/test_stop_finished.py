@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import pytest
+
 from duvo_tui.ui.dialogs import ConfirmScreen
-from tests.test_ui_dashboard import dashboard, runs, start_run, wait_until
+from tests.feed_service import wait_until
+from tests.screen_reading import screen_text
+from tests.test_hitl_screen import dashboard
+from tests.test_ui_dashboard import runs
 
 
-async def test_x_on_a_finished_run_says_it_has_finished(emulator, tmp_path):
-    async with dashboard(emulator, tmp_path) as (app, pilot, service):
-        run_id = await start_run(service, emulator, "quick", "check")
-        await wait_until(pilot, lambda: service.run(run_id).status == "completed" and runs(app).row(run_id))
-        await wait_until(pilot, lambda: runs(app).row(run_id).run.status == "completed")
-        runs(app).select(run_id)
-        await wait_until(pilot, lambda: app.selected_run_id == run_id)
-        app.action_stop_run()
-        await pilot.pause(0.2)
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_x_on_a_finished_run_says_it_has_finished(emulator, tmp_path, size):
+    async with dashboard(emulator, tmp_path, size) as (app, pilot, service):
+        run = await service.start_run(emulator.agents["quick"], message="check")
+        await wait_until(pilot, lambda: runs(app).row(run.id) is not None)
+        await wait_until(pilot, lambda: runs(app).row(run.id).run.status == "completed")
+        runs(app).select(run.id)
+        await wait_until(pilot, lambda: app.selected_run_id == run.id)
+        runs(app).focus()
+        await pilot.press("x")
+        await wait_until(pilot, lambda: "has finished" in screen_text(app))
         assert not isinstance(app.screen, ConfirmScreen)
+        shown = screen_text(app)
+        assert "Stop run" not in shown and "Asked run" not in shown, shown
         said = [str(n.message) for n in app._notifications]
         assert any("has finished (completed): there is nothing to stop" in m for m in said), said
