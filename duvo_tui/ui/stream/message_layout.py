@@ -1,8 +1,10 @@
 """How a run's messages become screen lines: one pure function per message, plus plain-text forms.
 
 A message renders as a list of logical lines (``Text`` built from cleaned strings, never markup): the first
-carries an optional timestamp and a role label, the others are indented under the text. Tool calls and tool
-results show one line when collapsed and everything when expanded.
+carries an optional timestamp and a role label, the others are indented under the text. Tool calls, tool
+results and ``thinking`` messages show one line when collapsed and everything when expanded; ``system``
+messages are styled apart; a message of a type this dashboard does not know is shown as it came, labelled
+with its type.
 """
 
 from __future__ import annotations
@@ -54,21 +56,37 @@ class LineStyles:
     error: Any = ""
     time: Any = ""
     muted: Any = ""
+    thinking: Any = ""
+    system_text: Any = ""
+    other: Any = ""
+
+
+KNOWN_TYPES = frozenset({"", "text", "message", "tool_call", "tool_result", "system", "thinking"})
+"""Message types shown by role; any other is shown as it came, under its type's name."""
+
+
+def _type(message: Message) -> str:
+    return clean_line(message.type, 80).strip().lower()
 
 
 def message_kind(message: Message) -> str:
-    """``tool``, ``result``, ``error`` or the (cleaned) role."""
+    """``tool``, ``result``, ``error``, ``thinking``, ``other`` (a type not known here) or the (cleaned) role."""
     if message.tool_result is not None:
         return "error" if message.tool_result.is_error else "result"
     if message.tool_call is not None:
         return "tool"
+    kind = _type(message)
+    if kind in ("thinking", "system"):
+        return kind
+    if kind not in KNOWN_TYPES:
+        return "other"
     role = clean_line(message.role, 12).lower()
     return role if role in ("user", "assistant", "system") else "system"
 
 
 def is_collapsible(message: Message) -> bool:
-    """Tool calls and tool results can be expanded and collapsed."""
-    return message.tool_call is not None or message.tool_result is not None
+    """Tool calls, tool results and the agent's thinking can be expanded and collapsed."""
+    return message.tool_call is not None or message.tool_result is not None or message_kind(message) == "thinking"
 
 
 def _json(value: Any, *, pretty: bool) -> str:
@@ -113,6 +131,17 @@ def _body(message: Message, expanded: bool) -> tuple[str, list[str]]:
             return f"▸ {label}", [clean_line(summary, 400)]
         return f"▾ {label}", full.split("\n") if full else [""]
     text = clean(message.text_content) if message.text_content is not None else ""
+    if kind == "thinking":
+        if not expanded:
+            return "▸ thought", [clean_line(message.text_content or "", 400)]
+        return "▾ thought", text.split("\n") if text else [""]
+    if kind == "other":
+        name = clean_line(message.type, 80)
+        label = name if len(name) <= ROLE_WIDTH - 1 else name[: ROLE_WIDTH - 2] + "…"
+        lines = text.split("\n") if text else ["(no text)"]
+        if label != name:
+            lines[0] = f"[{name}] {lines[0]}"
+        return label, lines
     return kind, text.split("\n") if text else [""]
 
 
@@ -121,6 +150,10 @@ def message_plain_text(message: Message) -> str:
     label, lines = _body(message, expanded=True)
     stamp = message.timestamp.strftime("%Y-%m-%d %H:%M:%S") + " " if message.timestamp else ""
     role = label.lstrip("▾▸ ")
+    if message_kind(message) == "other":
+        role = clean_line(message.type, 80)  # the whole type, not the label cut to its column
+        if role != label:
+            lines = [lines[0].removeprefix(f"[{role}] "), *lines[1:]]
     return f"{stamp}{role}: " + "\n".join(lines)
 
 
@@ -188,7 +221,13 @@ def message_lines(message: Message, expanded: bool, layout: Layout, styles: Line
     """The screen lines of ``message``: Text objects, at most ``layout.width`` cells wide when wrapping."""
     kind = message_kind(message)
     label, lines = _body(message, expanded)
-    body_style = styles.error if kind == "error" else (styles.muted if kind in ("tool", "result") else "")
+    body_style = {
+        "error": styles.error,
+        "tool": styles.muted,
+        "result": styles.muted,
+        "thinking": styles.thinking,
+        "system": styles.system_text,
+    }.get(kind, "")
     label_style = getattr(styles, kind, "")
     if not expanded and is_collapsible(message):
         pieces = [_cut(lines[0] if lines else "", layout.text_width)]

@@ -39,7 +39,7 @@ __all__ = ["MessageStream"]
 
 
 class MessageStream(ScrollView, can_focus=True):
-    """The messages of one run, role-styled, with collapsible tool calls and results."""
+    """The messages of one run, role-styled, with collapsible tool calls, results and thinking."""
 
     BINDINGS = [
         Binding("j,down", "cursor_down", "Next", show=False, id="messages.down"),
@@ -49,7 +49,11 @@ class MessageStream(ScrollView, can_focus=True):
         Binding("pageup", "page_up", "Page up", show=False, id="messages.page_up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="messages.page_down"),
         Binding(
-            "enter,space", "toggle_expand", "Expand", id="messages.expand", tooltip="Expand or collapse a tool call"
+            "enter,space",
+            "toggle_expand",
+            "Expand",
+            id="messages.expand",
+            tooltip="Expand or fold a tool call or the agent's thinking",
         ),
         Binding("f", "toggle_follow", "Follow", id="messages.follow", tooltip="Keep the newest message in view"),
         Binding("t", "toggle_timestamps", "Times", id="messages.timestamps", tooltip="Show or hide timestamps"),
@@ -66,6 +70,9 @@ class MessageStream(ScrollView, can_focus=True):
         "message-stream--user",
         "message-stream--assistant",
         "message-stream--system",
+        "message-stream--system-text",
+        "message-stream--thinking",
+        "message-stream--other",
         "message-stream--tool",
         "message-stream--result",
         "message-stream--error",
@@ -85,7 +92,10 @@ class MessageStream(ScrollView, can_focus=True):
         scrollbar-size-vertical: 1;
         & > .message-stream--user { color: $text-success; text-style: bold; }
         & > .message-stream--assistant { color: $text-accent; text-style: bold; }
-        & > .message-stream--system { color: $text-muted; text-style: bold; }
+        & > .message-stream--system { color: $text-primary; text-style: bold; }
+        & > .message-stream--system-text { color: $text-primary; text-style: italic; }
+        & > .message-stream--thinking { color: $text-muted; text-style: italic; }
+        & > .message-stream--other { color: $text-warning; text-style: bold; }
         & > .message-stream--tool { color: $text-secondary; }
         & > .message-stream--result { color: $text-muted; }
         & > .message-stream--error { color: $text-error; }
@@ -418,6 +428,9 @@ class MessageStream(ScrollView, can_focus=True):
             error=get("message-stream--error"),
             time=get("message-stream--time"),
             muted=get("message-stream--muted"),
+            thinking=get("message-stream--thinking"),
+            system_text=get("message-stream--system-text"),
+            other=get("message-stream--other"),
         )
 
     def _lines_of(self, index: int) -> list[Text]:
