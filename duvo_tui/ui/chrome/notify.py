@@ -100,12 +100,12 @@ class Notifier:
         self.sent: list[str] = []
         """What was written to the terminal (for tests and the log)."""
 
-    def announce(self, app: App[Any], who: str, title: str) -> None:
-        """Tell the person that ``who`` asks ``title``. Server text is shown literally."""
+    def announce(self, app: App[Any], who: str, title: str, hint: str = "n: answer it") -> None:
+        """Tell the person that ``who`` asks ``title`` (``hint``: what to do). Server text is shown literally."""
         who_text, title_text = clean_line(who, 80), clean_line(title or "a person is needed", 300)
         if self.settings.toast:
             app.notify(
-                f"{who_text} asks: {title_text}  (n: answer it)",
+                f"{who_text} asks: {title_text}  ({hint})",
                 title="A run waits for you",
                 severity="warning",
                 timeout=8,

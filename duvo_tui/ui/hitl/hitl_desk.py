@@ -48,7 +48,12 @@ class HitlDesk:
 
     def announce(self, who: str, request: HumanRequest) -> None:
         """A new request appeared: toast, bell, desktop notification (as configured)."""
-        self.notifier.announce(self.app, who, request.title)
+        if request.is_answerable:
+            self.notifier.announce(self.app, who, request.title)
+        else:
+            from duvo_tui.api.models import WEB_APP_ONLY
+
+            self.notifier.announce(self.app, who, request.title, hint=f"n: see it; {WEB_APP_ONLY}")
 
     def show(
         self, request: HumanRequest | None, *, agent: str = "", run_id: str | None = None, waiting_elsewhere: int = 0

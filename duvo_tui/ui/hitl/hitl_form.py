@@ -33,6 +33,7 @@ from duvo_tui.service.events import Event, HumanRequestResolved
 from duvo_tui.service.responder import Outcome
 from duvo_tui.text import clean, clean_line
 from duvo_tui.ui.hitl.hitl_choices import QuestionBlock
+from duvo_tui.ui.hitl.human_request_view import request_kind, web_app_only
 
 __all__ = ["HumanRequestForm"]
 
@@ -43,6 +44,7 @@ _CLOSED = (
     "This request was answered elsewhere or the run stopped waiting: nothing was sent from here. "
     "Your draft is kept below."
 )
+_CLOSED_ELSEWHERE = "This request was answered in the Duvo web app or the run stopped waiting."
 
 
 class HumanRequestForm(Vertical, can_focus=True):
@@ -250,7 +252,9 @@ class HumanRequestForm(Vertical, can_focus=True):
             answer = draft.answers.setdefault(question.question, QuestionDraft())
             widgets.append(QuestionBlock(question, number, total, answer))
         await body.mount_all(widgets)
-        if draft.approved is not None:
+        if not request.is_answerable:
+            self._set_status(web_app_only(request), "-ask")
+        elif draft.approved is not None:
             verb = "approve" if draft.approved else "deny"
             self._set_status(f"Not confirmed by the server yet: you chose to {verb}. Press {verb[0]} to send again.")
         elif not request.is_approval and not draft.is_empty():
@@ -264,9 +268,8 @@ class HumanRequestForm(Vertical, can_focus=True):
         if request is None:
             head.update("")
             return
-        kind = "Approval" if request.is_approval else f"{len(request.questions)} question(s)"
         text = Text()
-        text.append(f"◆ {kind}", style="bold")
+        text.append(f"◆ {request_kind(request)}", style="bold")
         if self._agent:
             text.append(" · " + clean_line(self._agent, 60))
         text.append("\n")
@@ -281,6 +284,8 @@ class HumanRequestForm(Vertical, can_focus=True):
         elif self._answered or self._request_closed:
             more = self._waiting_elsewhere
             keys.update(Text(f"n: next waiting request ({more} more)" if more else "Nothing else waits for you."))
+        elif not request.is_answerable:
+            keys.update(Text("Nothing can be sent from here · ↑↓ scroll · n next"))
         elif request.is_approval:
             keys.update(Text("a approve · d deny (then y to confirm, any other key cancels) · ↑↓ scroll · n next"))
         else:
@@ -310,7 +315,7 @@ class HumanRequestForm(Vertical, can_focus=True):
             return
         self._request_closed = True
         self._confirming = None
-        self._set_status(_CLOSED, "-error")
+        self._set_status(_CLOSED if self._request.is_answerable else _CLOSED_ELSEWHERE, "-error")
         self._render_keys()
 
     # --- drafts ----------------------------------------------------------------------------------------
@@ -349,6 +354,8 @@ class HumanRequestForm(Vertical, can_focus=True):
         request = self._request
         if request is None:
             return False
+        if not request.is_answerable and action in ("decide", "submit", "move"):
+            return False  # answered in the web app: no answer keys here
         if action == "decide":
             return request.is_approval and self.is_open
         if action in ("submit", "move"):
@@ -356,6 +363,8 @@ class HumanRequestForm(Vertical, can_focus=True):
         return True
 
     def action_decide(self, approved: bool) -> None:
+        if self._request is None or not self._request.is_answerable:
+            return
         if not self.is_open or self._sending:
             if self._sending:
                 self._set_status("Still sending the answer…")
@@ -365,6 +374,14 @@ class HumanRequestForm(Vertical, can_focus=True):
         self._set_status(f"Press y to {verb}. Any other key cancels.", "-ask", reveal=True)
 
     def on_key(self, event: events.Key) -> None:
+        request = self._request
+        if request is not None and not request.is_answerable and event.key in ("a", "d", "ctrl+s"):
+            # Answer keys on a request answered in the web app: say so (instead of what the key does elsewhere).
+            event.stop()
+            event.prevent_default()
+            self._set_status(web_app_only(request), "-ask")
+            self.app.bell()
+            return
         if self._confirming is None:
             if event.key == "escape" and self.screen.focused is not self and self._block_of_focus() >= 0:
                 # Leave the questions (the draft stays): pane keys such as 1-4 and n work again.
@@ -439,7 +456,7 @@ class HumanRequestForm(Vertical, can_focus=True):
 
     def action_submit(self) -> None:
         request = self._request
-        if request is None or request.is_approval:
+        if request is None or request.is_approval or not request.is_answerable:
             return
         if not self.is_open:
             closed = self._request_closed

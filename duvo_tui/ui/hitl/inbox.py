@@ -19,8 +19,9 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from duvo_tui.api.models import HumanRequest
+from duvo_tui.api.models import WEB_APP_ONLY, HumanRequest
 from duvo_tui.text import clean_line
+from duvo_tui.ui.hitl.human_request_view import request_kind
 
 __all__ = ["InboxEntry", "InboxScreen", "format_age", "inbox_entries", "next_waiting"]
 
@@ -75,12 +76,15 @@ def format_age(created: datetime | None, now: datetime) -> str:
 def entry_text(entry: InboxEntry, now: datetime) -> Text:
     """One row of the inbox, built from cleaned server text."""
     request = entry.request
-    kind = "approval" if request.is_approval else f"{len(request.questions)} question(s)"
+    kind = request_kind(request)
+    kind = kind[0].lower() + kind[1:]
     text = Text()
     text.append(f"{format_age(request.created_at, now):>4} ", style="bold")
     text.append(clean_line(entry.agent or "?", 30), style="bold")
     text.append(f"  {kind}  ", style="dim")
     text.append(clean_line(request.title or "(untitled)", 120))
+    if not request.is_answerable:
+        text.append(f" ({WEB_APP_ONLY})", style="italic")
     if entry.run_title:
         text.append("\n      run: " + clean_line(entry.run_title, 100))
     return text
