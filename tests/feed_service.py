@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from duvo_tui.bench.watch_only import WatchOnly
+from duvo_tui.service.store import TrackedRun
 
 
 class FeedService(WatchOnly):
@@ -30,11 +31,11 @@ class FeedService(WatchOnly):
     async def close(self) -> None:
         pass
 
-    def runs(self):
-        return list(self._runs)
+    def runs(self) -> list[TrackedRun]:
+        return [TrackedRun(run) for run in self._runs]
 
-    def run(self, run_id):
-        return next((r for r in self._runs if r.id == run_id), None)
+    def run(self, run_id) -> TrackedRun | None:
+        return next((TrackedRun(r) for r in self._runs if r.id == run_id), None)
 
     def pending_requests(self):
         return []

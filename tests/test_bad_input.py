@@ -37,7 +37,7 @@ async def test_adding_malformed_run_ids_is_a_notification_each(emulator, tmp_pat
             app.screen.query_one("#prompt").value = typed
             await pilot.press("enter")
             await wait_until(pilot, lambda: notified(app, "could not add"))
-            assert app.is_running and app._runs().total_count == 0
+            assert app.is_running and app.screen_dashboard.run_list.total_count == 0
 
 
 async def test_starting_an_unknown_agent_says_so_in_the_dialog(emulator, tmp_path):
@@ -89,11 +89,11 @@ async def test_saving_a_transcript_where_it_cannot_go_is_a_notification(emulator
     blocker.write_text("x")
     async with dashboard(emulator, tmp_path) as (app, pilot, service):
         run = await service.start_run(emulator.agents["quick"], message="hi")
-        await wait_until(pilot, lambda: app._runs().row(run.id) is not None)
-        app.select_run(run.id)
+        await wait_until(pilot, lambda: app.screen_dashboard.run_list.row(run.id) is not None)
+        app.screen_dashboard.select(run.id)
         for target in (tmp_path, blocker / "transcript.txt"):  # a folder; a path under a file
             app.clear_notifications()
-            app._save_transcript(str(target))
+            app.screen_dashboard.messages_pane.save_transcript(str(target))
             await wait_until(pilot, lambda: notified(app, "could not save"))
             assert app.is_running
     assert blocker.read_text() == "x"

@@ -30,7 +30,7 @@ async def test_run_id_curl_page_and_message_are_copied_with_a_fallback_file():
     app = make_app(service, profile)
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.service_started)
-        app.select_run(run_id)
+        app.screen_dashboard.select(run_id)
         app.screen_dashboard.action_show_pane(1)
         await pilot.pause(0.2)
 

@@ -86,17 +86,17 @@ def frozen_dashboard(emulator: Any, tmp_path: Any) -> tuple[Any, Any]:
             return (
                 all(complete(i, want) for i, want in zip(ids, WANT, strict=True))
                 and statuses == list(WANT)
-                and ids[2] in app._requests
+                and ids[2] in app.screen_dashboard.requests
                 and all(runs.row(i) is not None and runs.row(i).run.status == service.run(i).status for i in ids)
-                and app.selected_run_id == ids[2]
+                and app.screen_dashboard.selected == ids[2]
                 and stream.message_count == service.run(ids[2]).message_total == len(service.messages(ids[2]))
             )
 
         while not settled():
             state = [(service.run(i).status, len(service.messages(i)), service.run(i).message_total) for i in ids]
-            assert time.monotonic() < deadline, f"the runs never settled: {state} {app.selected_run_id}"
+            assert time.monotonic() < deadline, f"the runs never settled: {state} {app.screen_dashboard.selected}"
             runs = app.screen_dashboard.query_one(RunList)
-            if runs.row(ids[2]) is not None and app.selected_run_id != ids[2]:
+            if runs.row(ids[2]) is not None and app.screen_dashboard.selected != ids[2]:
                 runs.select(ids[2])
             for run_id, want in zip(ids, WANT, strict=True):
                 if not complete(run_id, want):

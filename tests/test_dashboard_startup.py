@@ -49,14 +49,14 @@ async def test_keys_before_the_panes_are_filled_do_nothing_and_the_panes_fill_af
         await pilot.pause()
         panes = list(app.screen.query(Pane))
         assert len(panes) == 4 and all(not pane.children for pane in panes)
-        assert not app.ready
+        assert not app.screen_dashboard.ready
         for key in ("n", "N", "F", "Y", "I", "x", "a", "s", "2", "tab", "4", "1"):
             await pilot.press(key)
         await pilot.pause()
         assert app.is_running and app.screen is app.screen_dashboard  # no dialog opened, nothing failed
         release.set()
         await wait_until(pilot, lambda: app.service_started)
-        assert app.ready and all(pane.children for pane in panes)
+        assert app.screen_dashboard.ready and all(pane.children for pane in panes)
         assert app.focused is not None and app.focused.id == "run-list"
         assert not app.screen.query("#hitl-form")  # the answering form comes with the first request
         await pilot.press("a")  # the commands work now

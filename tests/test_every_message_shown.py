@@ -127,7 +127,7 @@ async def test_a_login_request_is_shown_counted_and_offers_no_answer_keys(slow_l
     emu = slow_login
     async with dashboard(emu, tmp_path, size) as (app, pilot, service):
         run = await service.start_run(emu.agents["login"], message="this week's sign-ups")
-        await wait_until(pilot, lambda: run.id in app._requests)
+        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         await pilot.pause(0.2)
         assert "◆ 1 waiting" in screen_lines(app)[0]
         app.screen_dashboard.query_one("#run-list").select(run.id)
@@ -156,7 +156,7 @@ async def test_a_login_request_is_shown_counted_and_offers_no_answer_keys(slow_l
         await pilot.press("escape")
         # Signed in from the web app: the request goes, and the form says where it was answered.
         emu.state.complete_login(run.id)
-        await wait_until(pilot, lambda: run.id not in app._requests)
+        await wait_until(pilot, lambda: run.id not in app.screen_dashboard.requests)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -168,7 +168,8 @@ async def test_requests_with_no_title_or_an_unknown_type_are_shown(emulator, tmp
         request={"type": "mfa_code", "title": "", "description": "Type the code from your phone"},
     )
     async with dashboard(emulator, tmp_path, size) as (app, pilot, _service):
-        await wait_until(pilot, lambda: untitled in app._requests and odd in app._requests)
+        waiting = app.screen_dashboard.requests
+        await wait_until(pilot, lambda: untitled in waiting and odd in waiting)
         await pilot.pause(0.2)
         assert "◆ 2 waiting" in screen_lines(app)[0]
         runs = app.screen_dashboard.query_one("#run-list")

@@ -12,7 +12,7 @@ from tests.feed_service import wait_until
 
 async def open_stream(pilot, app, service):
     await wait_until(pilot, lambda: app.service_started)
-    app.select_run(service.selected)
+    app.screen_dashboard.select(service.selected)
     app.screen_dashboard.action_show_pane(1)
     stream = app.screen_dashboard.query_one(MessageStream)
     await wait_until(pilot, lambda: stream.has_focus and stream.message_count == 40)
@@ -34,7 +34,7 @@ async def test_n_and_shift_n_move_between_matches():
         await wait_until(pilot, lambda: stream.cursor == (first + 8) % 40)
         await pilot.press("N")
         await wait_until(pilot, lambda: stream.cursor == (first + 4) % 40)
-        assert app.selected_run_id == service.selected  # n did not jump to a waiting run
+        assert app.screen_dashboard.selected == service.selected  # n did not jump to a waiting run
 
 
 async def test_without_a_search_n_jumps_to_the_next_waiting_run():
@@ -45,4 +45,4 @@ async def test_without_a_search_n_jumps_to_the_next_waiting_run():
         stream = await open_stream(pilot, app, service)
         assert stream.search_query == ""
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.selected_run_id == waiting)
+        await wait_until(pilot, lambda: app.screen_dashboard.selected == waiting)

@@ -22,7 +22,7 @@ async def test_filter_hides_non_matching_messages_and_lets_matching_new_ones_in(
     app = make_app(service, Profile(name="t"))
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.service_started)
-        app.select_run(run_id)
+        app.screen_dashboard.select(run_id)
         app.screen_dashboard.action_show_pane(1)
         stream = app.screen_dashboard.query_one(MessageStream)
         await wait_until(pilot, lambda: stream.message_count == 40)

@@ -54,7 +54,7 @@ def form_app():
 
 async def answer_part_way(pilot) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.service_started and RUN_ID in app._requests)
+    await wait_until(pilot, lambda: app.service_started and RUN_ID in app.screen_dashboard.requests)
     await pilot.press("n")
     await pilot.pause(1.0)  # the description (markdown) is laid out before the form scrolls
     await pilot.press("3", "1", "2", "enter", "n", "o", "n", "e")

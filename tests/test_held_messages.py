@@ -155,12 +155,12 @@ async def test_the_dashboard_shows_a_dropped_run_whole_when_it_is_selected_again
             stream = app.query_one(MessageStream)
             runs = [await service.start_run(emu.agents["chatty"], message="go") for _ in range(3)]
             for run in runs:
-                app.select_run(run.id)
+                app.screen_dashboard.select(run.id)
                 await settle(pilot, lambda r=run: _complete(service, r.id), within=20)
             first = runs[0].id
             assert service.run(first).held == 0
 
-            app.select_run(first)
+            app.screen_dashboard.select(first)
             await settle(pilot, lambda: _complete(service, first), within=20)
             await settle(pilot, lambda: stream.message_count == service.run(first).held)
             server: list[Message] = []

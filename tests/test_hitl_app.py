@@ -33,7 +33,7 @@ async def test_three_questions_from_the_dashboard(emulator, tmp_path):
         await wait_until(pilot, lambda: _waiting(service, run_id))
         await pilot.pause(0.1)
         # The person is told: a toast (server text shown literally) and the bell.
-        assert "\a" in app.hitl.notifier.sent
+        assert "\a" in app.screen_dashboard.request_pane.notifier.sent
         assert any("asks: A few questions about the report" in str(n.message) for n in app._notifications)
         # Keys from "the request appeared" to "the answers are sent": n 1 1 3 enter <text> enter.
         await pilot.press("n")

@@ -57,7 +57,7 @@ def focused_question(app: Any) -> Any:
 async def test_each_question_is_in_view_as_it_is_reached_and_the_answer_goes_once(emulator, tmp_path, size):
     async with dashboard(emulator, tmp_path, size) as (app, pilot, service):
         run = await service.start_run(emulator.agents["questions"], message="report")
-        await wait_until(pilot, lambda: run.id in app._requests)
+        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         keys = ["n", "3", "1", "2", "enter", *keys_for(TEXT), "enter"]
         for number, key in enumerate(keys):
             await pilot.press(key)
@@ -71,7 +71,7 @@ async def test_each_question_is_in_view_as_it_is_reached_and_the_answer_goes_onc
                 assert view.contains_region(block.region), f"after {key!r}: question {block.number} is cut off"
                 shown = screen_text(app)
                 assert block.question.header in shown
-        await wait_until(pilot, lambda: len(app.sent) == 1 and run.id not in app._requests)
+        await wait_until(pilot, lambda: len(app.sent) == 1 and run.id not in app.screen_dashboard.requests)
         await pilot.pause(0.3)
         shown = screen_text(app)
         assert "✓" in shown and "Region: APAC" in shown, shown  # the confirmation, wherever the focus went
@@ -99,7 +99,7 @@ async def test_each_question_is_in_view_as_it_is_reached_and_the_answer_goes_onc
 async def test_key_4_lands_on_the_first_open_question(emulator, tmp_path, size):
     async with dashboard(emulator, tmp_path, size) as (app, pilot, service):
         run = await service.start_run(emulator.agents["questions"], message="report")
-        await wait_until(pilot, lambda: run.id in app._requests)
+        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         app.screen_dashboard.query_one("#run-list").select(run.id)
         await pilot.press("1", "4")
         await pilot.pause(0.3)
@@ -119,7 +119,7 @@ async def test_key_4_lands_on_the_first_open_question(emulator, tmp_path, size):
 async def test_sending_with_a_question_open_says_so_next_to_it(emulator, tmp_path):
     async with dashboard(emulator, tmp_path, (80, 24)) as (app, pilot, service):
         run = await service.start_run(emulator.agents["questions"], message="report")
-        await wait_until(pilot, lambda: run.id in app._requests)
+        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         await pilot.press("n", "3", "1", "enter")  # the notes are left empty
         await pilot.press("ctrl+s")
         await pilot.pause(0.3)

@@ -26,6 +26,7 @@ from duvo_tui.api.models import HumanRequest, Message, Run
 from duvo_tui.emulator.state import HumanRequestRecord, RunRecord, SandboxRecord, iso
 from duvo_tui.service import events as ev
 from duvo_tui.service.responder import Outcome, Submission, answer
+from duvo_tui.service.store import TrackedRun
 from duvo_tui.ui.app import DuvoApp, make_app
 from tests.feed_service import wait_until
 
@@ -99,11 +100,12 @@ class EmulatorFeed:
                 del self._requests[run.id]
                 self.emit(ev.HumanRequestResolved(run.id, old.id))
 
-    def runs(self) -> list[Run]:
-        return list(self._runs.values())
+    def runs(self) -> list[TrackedRun]:
+        return [TrackedRun(run) for run in self._runs.values()]
 
-    def run(self, run_id: str) -> Run | None:
-        return self._runs.get(run_id)
+    def run(self, run_id: str) -> TrackedRun | None:
+        run = self._runs.get(run_id)
+        return TrackedRun(run) if run is not None else None
 
     def messages(self, run_id: str) -> list[Message]:
         return list(self._messages.get(run_id, []))
@@ -242,9 +244,9 @@ def open_dashboard(emu: Any) -> tuple[DuvoApp, EmulatorFeed]:
 async def show_run(app: DuvoApp, pilot: Any, run_id: str) -> None:
     """Select ``run_id`` and wait until its panes are filled."""
     await wait_until(pilot, lambda: app.service_started)
-    await wait_until(pilot, lambda: app._runs().row(run_id) is not None)
-    app._runs().select(run_id)
-    app.select_run(run_id)
+    await wait_until(pilot, lambda: app.screen_dashboard.run_list.row(run_id) is not None)
+    app.screen_dashboard.run_list.select(run_id)
+    app.screen_dashboard.select(run_id)
     await pilot.pause(0.1)
 
 
@@ -408,8 +410,8 @@ def test_runs_without_timestamps_or_known_statuses_sort_and_filter(hostile_emula
             await wait_until(pilot, lambda: app.service_started)
             for run in odd:
                 feed.emit(ev.RunAdded(run, run.agent_name))
-            await wait_until(pilot, lambda: all(app._runs().row(r.id) is not None for r in odd))
-            app._runs().focus()
+            await wait_until(pilot, lambda: all(app.screen_dashboard.run_list.row(r.id) is not None for r in odd))
+            app.screen_dashboard.run_list.focus()
             for _ in range(5):
                 await pilot.press("o")
                 await pilot.pause(0.05)

@@ -21,7 +21,7 @@ async def test_the_footer_offers_only_what_works_now(emulator, tmp_path, size):
         await pilot.pause(0.2)
         assert "Next waiting" not in footer(app) and "Inbox" not in footer(app)  # nothing waits
         run = await service.start_run(emulator.agents["approval"], message="pay")
-        await wait_until(pilot, lambda: run.id in app._requests)
+        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         await pilot.pause(0.2)
         assert "Next waiting" in footer(app)
         await pilot.press("n")
@@ -29,7 +29,7 @@ async def test_the_footer_offers_only_what_works_now(emulator, tmp_path, size):
         assert "Deny" in footer(app) and "Send answers" not in footer(app)
         await pilot.press("a")
         await pilot.press("y")
-        await wait_until(pilot, lambda: len(app.sent) == 1 and run.id not in app._requests)
+        await wait_until(pilot, lambda: len(app.sent) == 1 and run.id not in app.screen_dashboard.requests)
         await pilot.pause(0.3)
         line = footer(app)
         assert "Approve" not in line and "Deny" not in line and "Next waiting" not in line, line
@@ -43,7 +43,7 @@ async def test_the_footer_offers_only_what_works_now(emulator, tmp_path, size):
 async def test_no_hint_is_cut_mid_word(emulator, tmp_path, width):
     async with dashboard(emulator, tmp_path, (width, 24)) as (app, pilot, service):
         run = await service.start_run(emulator.agents["questions"], message="report")
-        await wait_until(pilot, lambda: run.id in app._requests)
+        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         await pilot.press("n")  # the form: the most keys to offer
         await wait_until(pilot, lambda: "Send answers" in footer(app))
         descriptions = {

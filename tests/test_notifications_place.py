@@ -14,7 +14,7 @@ async def test_toasts_stay_clear_of_the_focused_pane(emulator, tmp_path, size):
     async with dashboard(emulator, tmp_path, size) as (app, pilot, service):
         for scenario in ("questions", "approval"):
             await service.start_run(emulator.agents[scenario], message="x")
-        await wait_until(pilot, lambda: len(app._requests) == 2)
+        await wait_until(pilot, lambda: len(app.screen_dashboard.requests) == 2)
         await wait_until(pilot, lambda: len(list(app.screen.query(Toast))) >= 2)
         await pilot.pause(0.3)
         screen = app.screen_dashboard

@@ -20,7 +20,7 @@ from duvo_tui.ui.app import DuvoApp, make_app
 from duvo_tui.ui.chrome.header import DashboardHeader
 from duvo_tui.ui.chrome.profile_marks import header_color
 from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
-from duvo_tui.ui.panes import MessagesPane
+from duvo_tui.ui.stream.messages_pane import MessagesPane
 from tests.feed_service import wait_until
 
 FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.3)
@@ -98,7 +98,7 @@ async def test_stop_post_and_respond_are_refused(emulator, tmp_path):
     run_id = await asyncio.to_thread(waiting_run, emulator)
     async with read_only_dashboard(emulator, tmp_path) as (app, pilot, service):
         await wait_until(pilot, lambda: service.run(run_id) is not None and service.pending_requests())
-        app.select_run(run_id)
+        app.screen_dashboard.select(run_id)
         await pilot.pause(0.05)
 
         await pilot.press("x")
@@ -156,7 +156,7 @@ async def test_answering_from_the_request_pane_is_refused(emulator, tmp_path):
     run_id = await asyncio.to_thread(waiting_run, emulator)
     async with read_only_dashboard(emulator, tmp_path) as (app, pilot, service):
         await wait_until(pilot, lambda: any(r.run_id == run_id for r in service.pending_requests()))
-        app.select_run(run_id)
+        app.screen_dashboard.select(run_id)
         app.screen_dashboard.action_show_pane(3)
         await pilot.pause(0.3)
         await pilot.press("a")

@@ -42,7 +42,7 @@ async def test_choose_a_sandbox_by_id_keep_it_across_runs_then_go_back(emulator,
         await wait_until(pilot, lambda: any("chosen.txt" in str(c.label) for c in tree.root.children))
         assert "chosen" in str(tree.root.label)
         runs(app).select(second.id)  # another run: the chosen sandbox stays
-        await wait_until(pilot, lambda: app.selected_run_id == second.id)
+        await wait_until(pilot, lambda: app.screen_dashboard.selected == second.id)
         assert tree.sandbox_id == other.sandbox_id
 
         await choose(app, pilot, "")  # nothing typed: back to the selected run's (it has none)

@@ -64,9 +64,9 @@ def test_dashboard_session_shows_and_logs_no_key(emu, tmp_path, caplog):
         async with app.run_test(size=(160, 50), notifications=True) as pilot:
             await wait_until(pilot, lambda: app.service_started)
             run = await service.start_run(emu.agents["quick"], message="hello")
-            await wait_until(pilot, lambda: app._runs().row(run.id) is not None)
-            app._runs().select(run.id)
-            app.select_run(run.id)
+            await wait_until(pilot, lambda: app.screen_dashboard.run_list.row(run.id) is not None)
+            app.screen_dashboard.run_list.select(run.id)
+            app.screen_dashboard.select(run.id)
             await wait_until(pilot, lambda: len(service.messages(run.id)) >= 2, within=15)
             await pilot.pause(0.2)
             screens = [screen_text(app)]
@@ -81,7 +81,7 @@ def test_dashboard_session_shows_and_logs_no_key(emu, tmp_path, caplog):
                 assert_no_key(text, f"screen {number}")
             # Save the transcript the way ctrl+s does.
             target = tmp_path / "transcript.txt"
-            app._save_transcript(str(target))
+            app.screen_dashboard.messages_pane.save_transcript(str(target))
             saved = target.read_text()
             assert "hello" in saved
             assert_no_key(saved, "the saved transcript")
@@ -127,12 +127,12 @@ def test_a_refused_key_is_not_in_the_event_the_toast_or_the_traceback(emu, tmp_p
 
 def test_crash_report_holds_no_key(emu, tmp_path, monkeypatch, capsys):
     """Textual's crash report (printed on exit) shows the locals of every frame; none may show the key."""
-    from duvo_tui.ui.app import DuvoApp
+    from duvo_tui.ui.runs.runs_pane import RunsPane
 
     def broken(self, event):
         raise RuntimeError("a bug while showing a run")
 
-    monkeypatch.setattr(DuvoApp, "_event_run_added", broken)
+    monkeypatch.setattr(RunsPane, "take", broken)
 
     async def scenario() -> None:
         client = DuvoClient(emu.base_url, SECRET)

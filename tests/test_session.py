@@ -22,7 +22,7 @@ async def test_selected_run_filter_and_pane_come_back():
         runs.filter_text = "reconciliation 3"
         await pilot.pause(0.05)
         assert runs.select(target.id)
-        app.select_run(target.id)
+        app.screen_dashboard.select(target.id)
         app.screen_dashboard.action_show_pane(2)
         await pilot.pause(0.1)
         await pilot.press("q")
@@ -54,7 +54,7 @@ async def test_each_profile_keeps_its_own_place():
         await pilot.pause(0.1)
         # Profile a's place (its run, pane 1) is not profile b's.
         assert app.screen_dashboard.active_pane == 0
-        assert app.selected_run_id != other_run
+        assert app.screen_dashboard.selected != other_run
 
 
 async def test_a_broken_or_hostile_session_file_is_an_empty_session():

@@ -125,7 +125,7 @@ def test_session_file_is_0600(loose_umask, monkeypatch):
     # Where the dashboard is left comes from a stand-in; the file is written as the dashboard writes it.
     monkeypatch.setattr(session, "capture", lambda app: session.ProfileSession(run_id=RUN))
     path = session.session_file()
-    session.save(object(), path)
+    session.save(object(), "default", path)
     assert session.load_sessions(path)[1]["default"].run_id == RUN
     assert mode_of(path) == 0o600 and mode_of(path.parent) == 0o700
 

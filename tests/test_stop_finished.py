@@ -18,7 +18,7 @@ async def test_x_on_a_finished_run_says_it_has_finished(emulator, tmp_path, size
         await wait_until(pilot, lambda: runs(app).row(run.id) is not None)
         await wait_until(pilot, lambda: runs(app).row(run.id).run.status == "completed")
         runs(app).select(run.id)
-        await wait_until(pilot, lambda: app.selected_run_id == run.id)
+        await wait_until(pilot, lambda: app.screen_dashboard.selected == run.id)
         runs(app).focus()
         await pilot.press("x")
         await wait_until(pilot, lambda: "has finished" in screen_text(app))

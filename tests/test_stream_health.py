@@ -89,7 +89,7 @@ async def test_an_interrupted_run_shows_ended_on_screen_not_live():
     app = make_app(service, Profile(name="t"))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.service_started)
-        app.select_run(run.id)
+        app.screen_dashboard.select(run.id)
         pane = app.screen_dashboard.query_one("#messages-pane")
         await wait_until(pilot, lambda: str(pane.border_subtitle) == "stream: live")
         service.emit(ev.RunChanged(Run(id=run.id, status="interrupted", title="t"), previous_status="running"))
@@ -102,7 +102,7 @@ async def test_the_messages_pane_shows_the_stream_state():
     app = make_app(service, Profile(name="t"))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until(pilot, lambda: app.service_started)
-        app.select_run(run.id)
+        app.screen_dashboard.select(run.id)
         pane = app.screen_dashboard.query_one("#messages-pane")
         await wait_until(pilot, lambda: "live" in str(pane.border_subtitle))
         service.emit(ev.ConnectionLost("connection refused", attempt=2))
@@ -148,7 +148,7 @@ async def test_nothing_is_drawn_while_nothing_changes():
     app = make_app(service, Profile(name="t"))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until(pilot, lambda: app.service_started)
-        app.select_run(service.selected)
+        app.screen_dashboard.select(service.selected)
         await pilot.pause(1.0)  # let the first frames settle
         frames: list[object] = []
         original = app._display
@@ -156,7 +156,7 @@ async def test_nothing_is_drawn_while_nothing_changes():
         await pilot.pause(2.0)
         assert frames == []
         # A change is drawn: the counter does see frames.
-        app.select_run(service.runs()[1].id)
+        app.screen_dashboard.select(service.runs()[1].id)
         await wait_until(pilot, lambda: frames)
 
 
@@ -170,7 +170,7 @@ async def test_streaming_messages_costs_no_layout_pass(monkeypatch):
     app = make_app(service, Profile(name="t"))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until(pilot, lambda: app.service_started)
-        app.select_run(service.selected)
+        app.screen_dashboard.select(service.selected)
         app.screen_dashboard.action_show_pane(1)
         stream = app.screen_dashboard.query_one(MessageStream)
         await pilot.pause(0.5)

@@ -36,7 +36,7 @@ async def test_starting_the_dashboard_leaves_the_config_file_alone(tmp_path):
     service = FeedService([Run(id="r1", status="running")])
     app = make_app(service, Profile(name="t"), theme="nord", save_theme=save_theme)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.ready)
+        await wait_until(pilot, lambda: app.screen_dashboard.ready)
         await pilot.pause(0.2)
         assert app.theme == "nord"
         assert saved == []
@@ -57,7 +57,7 @@ async def test_picking_another_theme_is_remembered_once(tmp_path):
 
     app = make_app(FeedService([]), Profile(name="t"), theme="nord", save_theme=save_theme)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.ready)
+        await wait_until(pilot, lambda: app.screen_dashboard.ready)
         app.theme = "gruvbox"
         await pilot.pause(0.1)
         app.theme = "gruvbox"  # the same again: nothing new to write
@@ -71,6 +71,6 @@ async def test_a_dashboard_without_a_theme_in_its_config_writes_none_on_start(tm
     saved: list[str] = []
     app = make_app(FeedService([]), Profile(name="t"), save_theme=saved.append)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.ready)
+        await wait_until(pilot, lambda: app.screen_dashboard.ready)
         await pilot.pause(0.2)
     assert saved == []

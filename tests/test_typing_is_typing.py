@@ -57,7 +57,7 @@ async def test_no_single_key_binding_fires_in_any_text_input(emulator, tmp_path)
     assert {"q", "s", "x", "n", "a", "1", "4"} <= set(keys)
     async with dashboard(emulator, tmp_path, (120, 40)) as (app, pilot, service):
         run = await service.start_run(emulator.agents["questions"], message="report")
-        await wait_until(pilot, lambda: run.id in app._requests)
+        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         await pilot.press("n")
         await pilot.pause(0.3)
         screen = app.screen_dashboard

@@ -77,7 +77,7 @@ async def test_start_runs_from_the_dialog_then_select_filter_and_sort(emulator, 
         await pilot.click("#ok")
         await wait_until(pilot, lambda: runs(app).total_count == 1)
         first = runs(app).visible_ids[0]
-        await wait_until(pilot, lambda: app.selected_run_id == first)  # the list's highlight reaches the app
+        await wait_until(pilot, lambda: app.screen_dashboard.selected == first)  # the list's highlight reaches the app
         assert service.run(first) is not None
         assert runs(app).row(first).title == "alpha job"
         await wait_until(pilot, lambda: service.run(first).status == "completed" and stream(app).message_count >= 4)
@@ -89,7 +89,7 @@ async def test_start_runs_from_the_dialog_then_select_filter_and_sort(emulator, 
         top = runs(app).selected_id
         await pilot.press("j")
         assert runs(app).selected_id != top
-        await wait_until(pilot, lambda: app.selected_run_id == runs(app).selected_id)
+        await wait_until(pilot, lambda: app.screen_dashboard.selected == runs(app).selected_id)
         await pilot.press("slash")
         await type_text(pilot, "beta")
         await wait_until(pilot, lambda: runs(app).row_count == 1)
@@ -106,11 +106,12 @@ async def test_jump_to_the_waiting_run_then_stop_it_after_confirming(emulator, t
     async with dashboard(emulator, tmp_path) as (app, pilot, service):
         waiting = await start_run(service, emulator, "approval", "pay them")
         quick = await start_run(service, emulator, "quick", "ping")
-        await wait_until(pilot, lambda: service.run(waiting).status == "waiting" and waiting in app._requests)
+        requests = app.screen_dashboard.requests
+        await wait_until(pilot, lambda: service.run(waiting).status == "waiting" and waiting in requests)
         runs(app).select(quick)
-        await wait_until(pilot, lambda: app.selected_run_id == quick)
+        await wait_until(pilot, lambda: app.screen_dashboard.selected == quick)
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.selected_run_id == waiting)
+        await wait_until(pilot, lambda: app.screen_dashboard.selected == waiting)
         assert app.screen_dashboard.active_pane == 3
         shown = str(app.screen_dashboard.query_one("#human-request-view").render())
         assert "Approve payment" in shown
@@ -203,7 +204,7 @@ async def test_add_a_run_by_id_and_browse_its_sandbox(emulator, tmp_path):
         await wait_until(pilot, lambda: bool(app.screen.query("#prompt")))
         app.screen.query_one("#prompt").value = run.id
         await pilot.press("enter")
-        await wait_until(pilot, lambda: runs(app).row(run.id) is not None and app.selected_run_id == run.id)
+        await wait_until(pilot, lambda: runs(app).row(run.id) is not None and app.screen_dashboard.selected == run.id)
         tree = app.screen_dashboard.query_one(SandboxTree)
         await wait_until(pilot, lambda: len(tree.root.children) == 2 and tree.root.children[0].data is not None)
         labels = [str(child.label) for child in tree.root.children]

@@ -36,7 +36,7 @@ async def test_posting_unencodable_text_notifies_and_keeps_the_draft(emulator, t
         await wait_until(pilot, lambda: app.service_started)
         run = await service.start_run(emulator.agents["quick"], message="ping")
         await wait_until(pilot, lambda: service.run(run.id) is not None and service.run(run.id).status == "completed")
-        app.select_run(run.id)
+        app.screen_dashboard.select(run.id)
         await pilot.press("2", "i")
         box = app.screen.focused
         assert box is not None and box.id == "post-input"

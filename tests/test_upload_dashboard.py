@@ -36,7 +36,7 @@ async def test_the_profiles_watched_folder_is_uploaded_while_the_dashboard_is_op
             await wait_until(pilot, lambda: bool(app.screen.query("#prompt")))
             app.screen.query_one("#prompt").value = run.id
             await pilot.press("enter")
-            await wait_until(pilot, lambda: app.selected_run_id == run.id)
+            await wait_until(pilot, lambda: app.screen_dashboard.selected == run.id)
             tree = app.screen_dashboard.query_one(SandboxTree)
             await wait_until(pilot, lambda: tree.sandbox_id == sandbox)
             await wait_until(pilot, lambda: any("first.csv" in str(c.label) for c in tree.root.children))

@@ -27,11 +27,14 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from duvo_tui.bench.watch_only import WatchOnly
 
 __all__ = ["IdleService", "main"]
+
+if TYPE_CHECKING:
+    from duvo_tui.service.store import TrackedRun
 
 
 def _runs(count: int) -> list[Any]:
@@ -104,11 +107,15 @@ class IdleService(WatchOnly):
         if self._task is not None:
             self._task.cancel()
 
-    def runs(self) -> list[Any]:
-        return list(self._runs)
+    def runs(self) -> list[TrackedRun]:
+        from duvo_tui.service.store import TrackedRun
 
-    def run(self, run_id: str) -> Any:
-        return next((r for r in self._runs if r.id == run_id), None)
+        return [TrackedRun(run) for run in self._runs]
+
+    def run(self, run_id: str) -> TrackedRun | None:
+        from duvo_tui.service.store import TrackedRun
+
+        return next((TrackedRun(r) for r in self._runs if r.id == run_id), None)
 
     def messages(self, run_id: str) -> list[Any]:
         return list(self._messages.get(run_id, []))
@@ -130,7 +137,7 @@ def _child(runs: int, rate: float) -> int:
     service = IdleService(runs, rate)
 
     async def ready(_service: Any) -> None:
-        app.select_run(service.selected)
+        app.screen_dashboard.select(service.selected)
         app.screen_dashboard.action_show_pane(1)
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, service.start_stream)
 

@@ -302,7 +302,7 @@ async def soak(
                         notifications.append(f"start failed: {error!r}"[:160])
                 # Select another run in the dashboard now and then (its stream refills).
                 if tick % 7 == 0 and run_ids:
-                    app.select_run(rng.choice(run_ids))
+                    app.screen_dashboard.select(rng.choice(run_ids))
                 if time.monotonic() >= next_drop:
                     say(f"t={time.monotonic() - started_at:.0f}s: dropping the connection")
                     await emu.command(f"drop {rng.uniform(1.0, 4.0):.2f}")

@@ -20,7 +20,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from duvo_tui.bench.watch_only import WatchOnly
 
@@ -28,6 +28,9 @@ __all__ = ["SyntheticService", "main", "synthetic_messages"]
 
 RUN_ID = "5e1f0000-0000-4000-8000-000000000001"
 AGENT_ID = "8dc0202f-980b-4cc6-8af9-e4c5c0bdffce"
+
+if TYPE_CHECKING:
+    from duvo_tui.service.store import TrackedRun
 
 
 def synthetic_messages(start: int, count: int) -> list[Any]:
@@ -91,11 +94,15 @@ class SyntheticService(WatchOnly):
         if self._task is not None:
             self._task.cancel()
 
-    def runs(self):
-        return [self._run]
+    def runs(self) -> list[TrackedRun]:
+        from duvo_tui.service.store import TrackedRun
 
-    def run(self, run_id):
-        return self._run if run_id == RUN_ID else None
+        return [TrackedRun(self._run)]
+
+    def run(self, run_id: str) -> TrackedRun | None:
+        from duvo_tui.service.store import TrackedRun
+
+        return TrackedRun(self._run) if run_id == RUN_ID else None
 
     def messages(self, run_id):
         return self._messages if run_id == RUN_ID else []

@@ -1,9 +1,14 @@
-"""The main screen: header, the four panes (a grid when there is room, one at a time when not), footer."""
+"""The main screen: header, the four panes (a grid when there is room, one at a time when not), footer.
+
+It composes the panes and carries what passes between them: the service's events, each to the panes that show
+it (:meth:`DashboardScreen.take`), and the selected run, which the runs pane holds and the other panes show.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -13,9 +18,25 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
+from duvo_tui.ui.chrome.global_keys import NEEDS_READY
 from duvo_tui.ui.chrome.header import DashboardHeader
 from duvo_tui.ui.chrome.key_hints import KeyHints
-from duvo_tui.ui.panes import PANE_IDS, HumanRequestPane, MessagesPane, Pane, RunsPane, SandboxPane
+from duvo_tui.ui.chrome.profile_marks import apply_profile_marks
+from duvo_tui.ui.hitl.request_pane import HumanRequestPane
+from duvo_tui.ui.host import Host, profile_name
+from duvo_tui.ui.panes import PANE_IDS, Pane
+from duvo_tui.ui.runs.run_format import short_id
+from duvo_tui.ui.runs.runs_pane import RunsPane
+from duvo_tui.ui.sandbox.sandbox_pane import SandboxPane
+from duvo_tui.ui.stream.messages_pane import MessagesPane
+
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
+    from duvo_tui.api.models import HumanRequest
+    from duvo_tui.service import events as ev
+    from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
+    from duvo_tui.ui.runs.run_list import RunList
 
 __all__ = ["NARROW_HEIGHT", "NARROW_WIDTH", "DashboardScreen"]
 
@@ -30,7 +51,7 @@ _PANE_FOCUS = ("#run-list", "#message-stream", "#sandbox-tree", "#human-request-
 
 
 class DashboardScreen(Screen):
-    """Layout and moving between panes; the app feeds the panes."""
+    """Layout, moving between panes, and what passes between them."""
 
     BINDINGS = [
         Binding("tab", "next_pane", "Next pane", show=False, id="pane.next", tooltip="Move to the next pane"),
@@ -43,6 +64,7 @@ class DashboardScreen(Screen):
 
     def __init__(
         self,
+        host: Host,
         profile: str,
         base_url: str,
         clock: Callable[[], datetime] | None = None,
@@ -50,6 +72,7 @@ class DashboardScreen(Screen):
         debug_log: str | None = None,
     ) -> None:
         super().__init__(id="dashboard")
+        self.host = host
         self.profile_name = profile
         self.base_url = base_url
         self.debug_log = debug_log
@@ -57,15 +80,17 @@ class DashboardScreen(Screen):
         self.active_pane = 0
         self.populated = False
         """True once every pane's widgets are mounted (see :meth:`populate`)."""
+        self.ready = False
+        """True once the panes have their widgets and the service exists: the commands work from then on."""
 
     def compose(self) -> ComposeResult:
         yield DashboardHeader(self.profile_name, self.base_url, debug_log=self.debug_log, id="header")
         yield Tabs(*(Tab(f"{n + 1} {name}", id=f"tab-{n}") for n, name in enumerate(_PANE_NAMES)), id="pane-tabs")
         with Container(id="panes"):
-            yield RunsPane(clock=self.clock, id="runs-pane", classes="pane -active")
-            yield MessagesPane(id="messages-pane", classes="pane")
-            yield HumanRequestPane(id="human-request-pane", classes="pane")
-            yield SandboxPane(id="sandbox-pane", classes="pane")
+            yield RunsPane(self.host, clock=self.clock, id="runs-pane", classes="pane -active")
+            yield MessagesPane(self.host, id="messages-pane", classes="pane")
+            yield HumanRequestPane(self.host, id="human-request-pane", classes="pane")
+            yield SandboxPane(self.host, id="sandbox-pane", classes="pane")
         yield KeyHints(id="key-hints")
 
     def on_mount(self) -> None:
@@ -169,3 +194,235 @@ class DashboardScreen(Screen):
             for number, pane_id in enumerate(PANE_IDS):
                 self.query_one(f"#{pane_id}").set_class(number == index, "-active")
             self.query_one(Tabs).active = f"tab-{index}"
+
+    # --- the panes, and what passes between them ---------------------------------------------------------
+
+    @property
+    def header(self) -> DashboardHeader:
+        return self.query_one("#header", DashboardHeader)
+
+    @property
+    def runs_pane(self) -> RunsPane:
+        return self.query_one("#runs-pane", RunsPane)
+
+    @property
+    def run_list(self) -> RunList:
+        return self.runs_pane.run_list
+
+    @property
+    def messages_pane(self) -> MessagesPane:
+        return self.query_one("#messages-pane", MessagesPane)
+
+    @property
+    def sandbox_pane(self) -> SandboxPane:
+        return self.query_one("#sandbox-pane", SandboxPane)
+
+    @property
+    def request_pane(self) -> HumanRequestPane:
+        return self.query_one("#human-request-pane", HumanRequestPane)
+
+    @property
+    def requests(self) -> dict[str, HumanRequest]:
+        """What waits for a person: run id -> its pending request (held by the request pane)."""
+        return self.request_pane.requests
+
+    @property
+    def selected(self) -> str | None:
+        """The run the panes show (held by the runs pane)."""
+        return self.runs_pane.selected
+
+    def connected(self, keymap_problems: Sequence[str]) -> None:
+        """The service exists (it starts next): the profile's marks in the header; what cannot be done, said."""
+        host = self.host
+        self.ready = True
+        if warning := apply_profile_marks(self.header, host.profile, host.service):
+            host.say(warning, severity="warning")
+        if host.profile is not None and host.profile.watch:
+            host.refuse_if_read_only("watch")  # the profile's watched folders are not watched: say so
+        host.show_waiting(0)
+        for problem in keymap_problems:
+            host.say(f"Key bindings: {problem}", severity="warning", timeout=10)
+
+    async def opened(self) -> None:
+        """The service started: what it knew, where this profile was left, the uploads and watched folders."""
+        from duvo_tui.ui.session import restore
+
+        service = self.host.service
+        self.request_pane.load(service.pending_requests())
+        self.runs_pane.load(service.runs(), self.requests)
+        self._waiting_changed()
+        restore(self, profile_name(self.host.profile))
+        try:
+            await self.sandbox_pane.attach_uploads()
+        except Exception as error:
+            self.host.say(f"Uploads unavailable: {error}", severity="warning")
+
+    def closing(self) -> None:
+        """The app closes: remember where this profile was left."""
+        from duvo_tui.ui.session import save
+
+        save(self, profile_name(self.host.profile))
+
+    def take(self, event: ev.Event) -> None:
+        """One service event, to the panes that show it."""
+        from duvo_tui.service import events as ev  # loaded with the first event, not at start
+
+        runs, messages = self.runs_pane, self.messages_pane
+        match event:
+            case ev.RunAdded() | ev.RunRemoved():
+                runs.take(event)
+                if isinstance(event, ev.RunRemoved):
+                    self.request_pane.forget(event.run_id)
+                self._waiting_changed()
+            case ev.RunChanged():
+                runs.take(event)
+                if event.run.id == self.selected:
+                    self.sandbox_pane.show_run_sandbox(event.run.sandbox_id)
+                    messages.show_title(runs.run_list.row(event.run.id))
+                messages.take(event)
+            case ev.MessagesAppended():
+                if runs.first_message(event) and event.run_id == self.selected:
+                    messages.show_title(runs.run_list.row(event.run_id))
+                messages.take(event)
+            case ev.HumanRequestAppeared():
+                self._request_appeared(event.request)
+            case ev.HumanRequestResolved():
+                if self.request_pane.resolved(event):
+                    runs.mark_pending(event.run_id, False)
+                    self._waiting_changed()
+                if event.run_id == self.selected:
+                    self._show_request()
+                self.request_pane.went_away(event)
+            case ev.BudgetChanged() | ev.ConnectionLost() | ev.ConnectionRestored():
+                self.header.take(event)
+                messages.take(event)
+            case ev.Connected() | ev.AuthFailed():
+                self.header.take(event)
+            case ev.RunError():
+                self.host.say(f"Run {short_id(event.run_id)}: {event.message}", severity="error")
+            case ev.Notice():
+                severity: SeverityLevel = (
+                    "warning" if event.level == "warning" else "error" if event.level == "error" else "information"
+                )
+                # A warning (a state folder open to others, say) stays long enough to be read; information goes quickly.
+                self.host.say(event.message, severity=severity, timeout=4 if severity == "information" else 12)
+            case ev.WatchStatus() | ev.UploadQueued() | ev.UploadProgress() | ev.UploadFinished() | ev.UploadFailed():
+                self.sandbox_pane.take(event)
+
+    def _request_appeared(self, request: HumanRequest) -> None:
+        is_new = self.request_pane.appeared(request)
+        self.runs_pane.mark_pending(request.run_id, True)
+        self._waiting_changed()
+        if request.run_id == self.selected:
+            self._show_request()
+        if is_new:
+            row = self.run_list.row(request.run_id)
+            self.request_pane.announce(row.agent if row else short_id(request.run_id), request)
+
+    def _waiting_changed(self) -> None:
+        self.header.waiting = len(self.requests)
+        self.runs_pane.refresh_title()
+        self.host.show_waiting(len(self.requests))
+
+    def select(self, run_id: str | None) -> None:
+        """Show ``run_id`` in the messages, sandbox and request panes, and ask the service to focus it."""
+        runs = self.runs_pane
+        if run_id == runs.selected:
+            return
+        runs.selected = run_id
+        service = self.host.service
+        try:
+            service.focus(run_id)
+        except Exception as error:
+            self.host.say(f"Could not focus the run: {error}", severity="warning")
+        tracked = service.run(run_id) if run_id else None
+        messages = list(service.messages(run_id)) if run_id else []
+        self.messages_pane.show_run(run_id, messages, tracked.status if tracked else "")
+        row = runs.run_list.row(run_id) if run_id else None
+        self.messages_pane.show_title(row)
+        self.sandbox_pane.show_run_sandbox(row.run.sandbox_id if row else None)
+        self._show_request()
+
+    def _show_request(self) -> None:
+        row = self.run_list.row(self.selected) if self.selected else None
+        self.request_pane.show_for(self.selected, row.agent if row else "")
+
+    def on_run_list_highlighted(self, event: RunList.Highlighted) -> None:
+        self.select(event.run_id)
+
+    def on_run_list_opened(self, event: RunList.Opened) -> None:
+        self.action_show_pane(1)
+
+    def jump_to(self, run_id: str) -> None:
+        """Select ``run_id`` and move to the request pane (its form takes focus)."""
+        self.runs_pane.show(run_id)
+        self.select(run_id)
+        self.action_show_pane(3)
+
+    def next_waiting(self) -> None:
+        """The next run (in the list's order) waiting for a person, in the request pane."""
+        waiting = [run_id for run_id in self.run_list.visible_ids if run_id in self.requests]
+        waiting += [run_id for run_id in self.requests if run_id not in waiting]
+        if not waiting:
+            self.host.say("No run is waiting for a person")
+            return
+        after = waiting.index(self.selected) + 1 if self.selected in waiting else 0
+        self.jump_to(waiting[after % len(waiting)])
+
+    def open_inbox(self) -> None:
+        self.request_pane.open_inbox(self.runs_pane.label, self.jump_to)
+
+    def on_human_request_form_answered(self, event: HumanRequestForm.Answered) -> None:
+        """The server took an answer: confirm it wherever the focus goes next, and give the keyboard back, to
+        the next waiting request when there is one, else to the run list."""
+        self.host.say(event.summary, timeout=6)
+        service = self.host.service
+        waiting = {r.run_id for r in service.pending_requests() if r.id != event.request_id}
+        waiting.discard(event.run_id)
+        order = [run_id for run_id in self.run_list.visible_ids if run_id in waiting]
+        following = order + sorted(waiting - set(order))
+        if following:
+            self.jump_to(following[0])
+        else:
+            self.action_show_pane(0)
+
+    # --- the app's keys that act on runs (ui/chrome/global_keys.py): each asks the pane that does it ----------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Until the dashboard is ready (a fraction of a second after its first frame), the commands that need
+        # the panes or the service are shown but do nothing.
+        if action in NEEDS_READY and not self.ready:
+            return None
+        if action in ("next_waiting", "inbox") and not self.requests:
+            return False  # the footer offers only what works now: nothing waits for a person
+        return True
+
+    def action_start_run(self) -> None:
+        self.runs_pane.start_run()
+
+    def action_stop_run(self) -> None:
+        self.runs_pane.stop_selected()
+
+    def action_refresh_run(self) -> None:
+        self.runs_pane.refresh_selected()
+
+    def action_add_run(self) -> None:
+        self.runs_pane.add_run()
+
+    def action_copy_run_id(self) -> None:
+        self.runs_pane.copy_run_id()
+
+    def action_copy_curl(self) -> None:
+        self.runs_pane.copy_curl()
+
+    def action_next_waiting(self) -> None:
+        self.next_waiting()
+
+    def action_inbox(self) -> None:
+        self.open_inbox()
+
+    def action_filter_messages(self) -> None:
+        self.messages_pane.filter_matching()
+
+    def action_copy_page(self) -> None:
+        self.messages_pane.copy_page()

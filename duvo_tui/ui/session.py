@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from duvo_tui import locations
 
 if TYPE_CHECKING:
-    from duvo_tui.ui.app import DuvoApp
+    from duvo_tui.ui.dashboard_screen import DashboardScreen
 
 __all__ = ["ProfileSession", "capture", "last_profile", "load_sessions", "restore", "save", "session_file"]
 
@@ -76,58 +76,44 @@ def last_profile(config: Any, path: Path | None = None) -> str | None:
     return name if name and name in profiles else None
 
 
-def _profile_name(app: DuvoApp) -> str:
-    return str(getattr(getattr(app, "profile", None), "name", "") or "default")
-
-
-def capture(app: DuvoApp) -> ProfileSession:
-    """Where ``app`` (the dashboard) is now."""
-    from duvo_tui.ui.runs.run_list import RunList
-
-    screen = app.screen_dashboard
+def capture(screen: DashboardScreen) -> ProfileSession:
+    """Where the dashboard is now."""
     return ProfileSession(
-        run_id=app.selected_run_id,
-        run_filter=screen.query_one(RunList).filter_text[:_MAX_FILTER],
-        pane=int(getattr(screen, "active_pane", 0)),
+        run_id=screen.selected,
+        run_filter=screen.run_list.filter_text[:_MAX_FILTER],
+        pane=screen.active_pane,
     )
 
 
-def save(app: DuvoApp, path: Path | None = None) -> None:
-    """Remember where ``app`` is, under its profile's name, and that this profile was the last one."""
+def save(screen: DashboardScreen, profile: str, path: Path | None = None) -> None:
+    """Remember where the dashboard is, under ``profile``, and that this profile was the last one."""
     path = path or session_file()
     try:
-        current = capture(app)
+        current = capture(screen)
     except Exception:  # the dashboard is already gone (the app is being torn down): nothing to record
         log.debug("no dashboard to save the session of", exc_info=True)
         return
     try:
         _, sessions = load_sessions(path)
-        name = _profile_name(app)
-        sessions[name] = current
-        body = {"last_profile": name, "profiles": {n: asdict(s) for n, s in sessions.items()}}
+        sessions[profile] = current
+        body = {"last_profile": profile, "profiles": {n: asdict(s) for n, s in sessions.items()}}
         locations.atomic_write(path, json.dumps(body, indent=1), mode=0o600)
     except Exception:  # the app is closing: say it in the log, do not stop the exit
         log.warning("could not save the session", exc_info=True)
 
 
-def restore(app: DuvoApp, path: Path | None = None) -> ProfileSession | None:
-    """Put ``app`` back where its profile was left (filter, selected run, pane); None when nothing was kept."""
-    from duvo_tui.ui.runs.run_list import RunList
-
+def restore(screen: DashboardScreen, profile: str, path: Path | None = None) -> ProfileSession | None:
+    """Put the dashboard back where ``profile`` was left (filter, selected run, pane); None when nothing was kept."""
     _, sessions = load_sessions(path)
-    session = sessions.get(_profile_name(app))
+    session = sessions.get(profile)
     if session is None:
         return None
     try:
-        screen = app.screen_dashboard
-        runs = screen.query_one(RunList)
         if session.run_filter:
-            runs.filter_text = session.run_filter
-        if session.run_id and runs.row(session.run_id) is not None:
-            if not runs.select(session.run_id):
-                runs.filter_text = ""  # the filter hides the run now: the run matters more
-                runs.select(session.run_id)
-            app.select_run(session.run_id)
+            screen.run_list.filter_text = session.run_filter
+        if session.run_id and screen.run_list.row(session.run_id) is not None:
+            screen.runs_pane.show(session.run_id)  # the filter may hide the run now: the run matters more
+            screen.select(session.run_id)
         screen.action_show_pane(session.pane)
     except Exception:  # a widget that changed shape must not stop the dashboard from starting
         log.warning("could not restore the session", exc_info=True)

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from textual.binding import Binding, BindingType
 
 from duvo_tui.ui.dashboard_screen import DashboardScreen
-from duvo_tui.ui.panes import MessagesPane, RunsPane
 from duvo_tui.ui.runs.run_list import RunList
+from duvo_tui.ui.runs.runs_pane import RunsPane
 from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
 from duvo_tui.ui.stream.message_stream import MessageStream
-
-if TYPE_CHECKING:
-    from duvo_tui.ui.app import DuvoApp
+from duvo_tui.ui.stream.messages_pane import MessagesPane
 
 __all__ = ["help_sections", "palette_commands"]
 
 
-def help_sections(app: DuvoApp) -> list[tuple[str, list[BindingType]]]:
-    """(title, bindings) for the help screen, taken from the classes that define them."""
+def help_sections(app_bindings: Sequence[BindingType]) -> list[tuple[str, list[BindingType]]]:
+    """(title, bindings) for the help screen, taken from the classes that define them (the app's are given)."""
     return [
-        ("Everywhere", [*app.BINDINGS, *DashboardScreen.BINDINGS]),
+        ("Everywhere", [*app_bindings, *DashboardScreen.BINDINGS]),
         ("Runs pane", [*RunsPane.BINDINGS, *RunList.BINDINGS]),
         ("Messages pane", [*MessagesPane.BINDINGS, *MessageStream.BINDINGS]),
         ("Sandbox pane", [*SandboxTree.BINDINGS, Binding("enter,space", "", "Expand or collapse a folder")]),
@@ -53,17 +51,18 @@ def request_bindings() -> list[BindingType]:
     ]
 
 
-def palette_commands(app: DuvoApp, screen: DashboardScreen) -> list[tuple[str, str, Callable[[], Any]]]:
+def palette_commands(screen: DashboardScreen, show_help: Callable[[], Any]) -> list[tuple[str, str, Callable[[], Any]]]:
     """(title, help, callback) of every dashboard action, for the command palette."""
     stream = screen.query_one(MessageStream)
     pane = screen.query_one(MessagesPane)
     runs_pane = screen.query_one(RunsPane)
+    start: Callable[[], Any] = runs_pane.start_run
     tree = screen.query_one(SandboxTree)
     commands: list[tuple[str, str, Callable[[], Any]]] = [
-        ("Start a run", "Start a run of an agent (s)", app.action_start_run),
-        ("Stop the selected run", "Ask the selected run to stop (x)", app.action_stop_run),
-        ("Add a run by id", "Track a run started elsewhere (a)", app.action_add_run),
-        ("Next waiting run", "Jump to the next run waiting for a person (n)", app.action_next_waiting),
+        ("Start a run", "Start a run of an agent (s)", start),
+        ("Stop the selected run", "Ask the selected run to stop (x)", runs_pane.stop_selected),
+        ("Add a run by id", "Track a run started elsewhere (a)", runs_pane.add_run),
+        ("Next waiting run", "Jump to the next run waiting for a person (n)", screen.next_waiting),
         ("Filter runs", "Show only runs containing some text (/ in the runs pane)", runs_pane.action_filter),
         ("Sort runs", "Change the order of the runs (o)", screen.query_one(RunList).action_cycle_sort),
         ("Search messages", "Find text in this run's messages (/ in the messages pane)", pane.action_search),
@@ -84,10 +83,9 @@ def palette_commands(app: DuvoApp, screen: DashboardScreen) -> list[tuple[str, s
             tree.action_choose,
         ),
         ("New sandbox", "Make a sandbox and show it (+ in the sandbox pane)", tree.action_create),
-        ("Help", "List every key (?)", app.action_help),
+        ("Help", "List every key (?)", show_help),
+        ("Inbox", "Every request waiting for a person (N)", screen.open_inbox),
     ]
-    if hasattr(app, "action_inbox"):
-        commands.append(("Inbox", "Every request waiting for a person (N)", app.action_inbox))
     for number, name in enumerate(("runs", "messages", "sandbox", "human request"), 1):
         commands.append(
             (

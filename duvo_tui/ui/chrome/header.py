@@ -5,12 +5,18 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from duvo_tui.text import clean_line
+
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
+    from duvo_tui.service import events as ev
 
 __all__ = ["BudgetPicture", "DashboardHeader", "budget_gauge"]
 
@@ -112,6 +118,57 @@ class DashboardHeader(Widget):
     def _tick(self) -> None:
         if self.connection == "disconnected" and self.retry_at is not None:
             self.refresh()
+
+    def _say(self, message: str, *, severity: SeverityLevel = "information", timeout: float = 4) -> None:
+        self.notify(clean_line(message, 400), severity=severity, timeout=timeout, markup=False)
+
+    def take(
+        self, event: ev.BudgetChanged | ev.Connected | ev.ConnectionLost | ev.ConnectionRestored | ev.AuthFailed
+    ) -> None:
+        """What the service says of the budget and the connection: shown here, and said when it changes."""
+        from duvo_tui.service import events as ev
+
+        match event:
+            case ev.BudgetChanged():
+                self.budget = BudgetPicture(
+                    used=event.used,
+                    limit=event.limit,
+                    resets_in=event.resets_in,
+                    paused_for=event.paused_for,
+                    processes=event.processes,
+                    recent=event.recent,
+                    window=event.window,
+                    server_remaining=event.server_remaining,
+                    server_resets_in=event.server_resets_in,
+                    others=event.others,
+                )
+                if self.connection == "connecting":
+                    self.connection = "connected"
+            case ev.Connected():
+                who = clean_line(event.name or event.email or "", 40)
+                team = f"team {clean_line(event.team_id)[:8]}" if event.team_id else ""
+                self.account = " · ".join(part for part in (who, team) if part)
+                if self.connection != "auth failed":
+                    self.retry_at = None
+                    self.connection = "connected"
+            case ev.ConnectionLost():
+                if self.connection != "disconnected":
+                    self._say(f"Cannot reach the server: {event.reason}. Retrying by itself.", severity="warning")
+                self.retry_at = time.monotonic() + event.retry_in if event.retry_in > 0 else None
+                self.connection = "disconnected"
+            case ev.ConnectionRestored():
+                self.retry_at = None
+                self.connection = "connected"
+                self._say("Connected again")
+            case ev.AuthFailed():
+                self.auth_status = event.status
+                self.connection = "auth failed"
+                fix = (
+                    "Set DUVO_API_KEY (or the profile's api_key in config.toml) to a valid key and start again."
+                    if event.status == 401
+                    else "The key is valid but has no access here: use a key of this team."
+                )
+                self._say(f"The API key was refused: {event.message}. {fix}", severity="error", timeout=20)
 
     def connection_words(self) -> str:
         """What the header says of the connection: one phrase, no word twice."""

@@ -54,9 +54,11 @@ def _ui_classes() -> Iterable[type]:
         except Exception:  # a module that cannot be imported has no bindings to offer
             log.debug("keymap: cannot import %s", info.name, exc_info=True)
             continue
-        for value in vars(module).values():
+        for name, value in vars(module).items():
+            # Each class by its own name only: a module may name it twice (``make_app = DuvoApp``).
             if isinstance(value, type) and issubclass(value, DOMNode) and value.__module__ == module.__name__:
-                yield value
+                if value.__name__ == name:
+                    yield value
 
 
 def all_bindings() -> list[BindingInfo]:

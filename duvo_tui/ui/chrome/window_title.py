@@ -9,6 +9,9 @@ terminal through it.
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from textual.app import App
 
 from duvo_tui.text import clean_line
 
@@ -45,3 +48,13 @@ class WindowTitle:
             return None
         self.written = title
         return title
+
+    def show(self, app: App[Any], pending: int, label: str | None = None) -> None:
+        """Put the title in ``app.title`` and, on a real terminal, in its window title (OSC 2), when it changed."""
+        title = self.changed(pending, label)
+        if title is None:
+            return
+        app.title = title
+        driver = app._driver
+        if driver is not None and not driver.is_headless:
+            driver.write(f"\x1b]2;{title}\x07")

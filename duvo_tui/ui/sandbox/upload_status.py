@@ -1,6 +1,6 @@
 """Under the sandbox tree: the watched folders' status, a progress bar per upload, and "upload a file by path".
 
-The widget renders ``Upload*`` and ``WatchStatus`` events (the app hands it every service event through
+The widget renders ``Upload*`` and ``WatchStatus`` events (the sandbox pane hands it those events through
 ``handle_service_event``) and asks for uploads through the :class:`~duvo_tui.service.uploads.Uploads` it is
 given. When a file lands in the sandbox shown above, it asks the tree to list that folder again.
 Every path and message is shown as a ``Text`` object: file names and server messages are data, not markup.
@@ -12,7 +12,7 @@ import posixpath
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,13 +22,9 @@ from textual.widgets import Input, ProgressBar, Static
 
 from duvo_tui.service import events as ev
 from duvo_tui.text import clean_line
-from duvo_tui.ui.bridge import ServiceEvent
 from duvo_tui.ui.sandbox.sandbox_tree import ROOT_PATH, SandboxTree, format_size
 
-if TYPE_CHECKING:
-    from duvo_tui.ui.app import DuvoApp
-
-__all__ = ["UploadRow", "UploadStatus", "attach_uploads"]
+__all__ = ["UploadRow", "UploadStatus"]
 
 MAX_ROWS = 5
 """Upload rows kept on screen; finished ones make room first."""
@@ -235,31 +231,3 @@ class UploadStatus(Vertical):
         if self.uploads is not None:
             await self.uploads.close()
 
-
-async def attach_uploads(app: DuvoApp) -> UploadStatus | None:
-    """Mount the widget in the dashboard's ``#upload-status`` and start the profile's watched folders.
-
-    The app's service must have a ``client``; without one (a test double), or with a read-only profile, the
-    widget shows status only and nothing is watched or uploaded.
-    """
-    from duvo_tui.service.uploads import Uploads
-
-    screen = app.screen_dashboard
-    containers = list(screen.query("#upload-status"))
-    if not containers:
-        return None
-    client = getattr(app.service, "client", None)
-    uploads = None
-    if client is not None and not getattr(app, "read_only", False):
-        watch = list(getattr(app.profile, "watch", None) or [])
-        uploads = Uploads(client, lambda event: app.post_message(ServiceEvent(event)), watch=watch)
-
-    def current_sandbox() -> str | None:
-        trees = list(screen.query(SandboxTree))
-        return trees[0].sandbox_id if trees else None
-
-    widget = UploadStatus(uploads, current_sandbox=current_sandbox)
-    await containers[0].mount(widget)
-    if uploads is not None:
-        uploads.start()  # after mounting, so the first watch status has somewhere to go
-    return widget
