@@ -36,7 +36,7 @@ async def test_selected_run_filter_and_pane_come_back():
         await wait_until(pilot, lambda: again.service_started)
         await pilot.pause(0.1)
         screen = again.screen_dashboard
-        assert again.selected_run_id == target.id
+        assert again.screen_dashboard.selected == target.id
         assert screen.query_one(RunList).filter_text == "reconciliation 3"
         assert screen.active_pane == 2
 

@@ -122,10 +122,9 @@ def test_files_the_app_writes_are_0600_in_0700_folders_even_with_a_loose_umask(t
 def test_session_file_is_0600(loose_umask, monkeypatch):
     from duvo_tui.ui import session
 
-    # Where the dashboard is left comes from a stand-in; the file is written as the dashboard writes it.
-    monkeypatch.setattr(session, "capture", lambda app: session.ProfileSession(run_id=RUN))
+    # The file is written as the dashboard writes it when it closes.
     path = session.session_file()
-    session.save(object(), "default", path)
+    session.save("default", session.ProfileSession(run_id=RUN), path)
     assert session.load_sessions(path)[1]["default"].run_id == RUN
     assert mode_of(path) == 0o600 and mode_of(path.parent) == 0o700
 

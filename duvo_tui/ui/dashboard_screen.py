@@ -6,6 +6,7 @@ it (:meth:`DashboardScreen.take`), and the selected run, which the runs pane hol
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from duvo_tui.ui.runs.run_list import RunList
 
 __all__ = ["NARROW_HEIGHT", "NARROW_WIDTH", "DashboardScreen"]
+
+log = logging.getLogger(__name__)
 
 NARROW_WIDTH = 100
 """Below this many columns the panes are shown one at a time."""
@@ -245,23 +248,44 @@ class DashboardScreen(Screen):
 
     async def opened(self) -> None:
         """The service started: what it knew, where this profile was left, the uploads and watched folders."""
-        from duvo_tui.ui.session import restore
-
         service = self.host.service
         self.request_pane.load(service.pending_requests())
         self.runs_pane.load(service.runs(), self.requests)
         self._waiting_changed()
-        restore(self, profile_name(self.host.profile))
+        self._restore()
         try:
             await self.sandbox_pane.attach_uploads()
         except Exception as error:
             self.host.say(f"Uploads unavailable: {error}", severity="warning")
 
+    def _restore(self) -> None:
+        """Back where this profile was left (filter, selected run, pane), when that was kept."""
+        from duvo_tui.ui.session import load_sessions
+
+        session = load_sessions()[1].get(profile_name(self.host.profile))
+        if session is None:
+            return
+        try:
+            runs = self.run_list
+            if session.run_filter:
+                runs.filter_text = session.run_filter
+            if session.run_id and runs.row(session.run_id) is not None:
+                self.runs_pane.show(session.run_id)  # the filter may hide the run now: the run matters more
+                self.select(session.run_id)
+            self.action_show_pane(session.pane)
+        except Exception:  # a widget that changed shape must not stop the dashboard from starting
+            log.warning("could not restore the session", exc_info=True)
+
     def closing(self) -> None:
         """The app closes: remember where this profile was left."""
-        from duvo_tui.ui.session import save
+        from duvo_tui.ui.session import MAX_FILTER, ProfileSession, save
 
-        save(self, profile_name(self.host.profile))
+        try:
+            where = ProfileSession(self.selected, self.run_list.filter_text[:MAX_FILTER], self.active_pane)
+        except Exception:  # the dashboard is already gone (the app is being torn down): nothing to record
+            log.debug("no dashboard to save the session of", exc_info=True)
+            return
+        save(profile_name(self.host.profile), where)
 
     def take(self, event: ev.Event) -> None:
         """One service event, to the panes that show it."""

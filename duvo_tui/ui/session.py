@@ -12,18 +12,15 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from duvo_tui import locations
 
-if TYPE_CHECKING:
-    from duvo_tui.ui.dashboard_screen import DashboardScreen
-
-__all__ = ["ProfileSession", "capture", "last_profile", "load_sessions", "restore", "save", "session_file"]
+__all__ = ["MAX_FILTER", "ProfileSession", "last_profile", "load_sessions", "save", "session_file"]
 
 log = logging.getLogger(__name__)
 
-_MAX_FILTER = 200
+MAX_FILTER = 200
 
 
 @dataclass
@@ -63,7 +60,7 @@ def load_sessions(path: Path | None = None) -> tuple[str | None, dict[str, Profi
         pane = raw.get("pane")
         sessions[str(name)] = ProfileSession(
             run_id=run_id if isinstance(run_id, str) and len(run_id) <= 100 else None,
-            run_filter=run_filter[:_MAX_FILTER] if isinstance(run_filter, str) else "",
+            run_filter=run_filter[:MAX_FILTER] if isinstance(run_filter, str) else "",
             pane=pane if isinstance(pane, int) and 0 <= pane <= 3 else 0,
         )
     return (last if isinstance(last, str) else None), sessions
@@ -76,45 +73,13 @@ def last_profile(config: Any, path: Path | None = None) -> str | None:
     return name if name and name in profiles else None
 
 
-def capture(screen: DashboardScreen) -> ProfileSession:
-    """Where the dashboard is now."""
-    return ProfileSession(
-        run_id=screen.selected,
-        run_filter=screen.run_list.filter_text[:_MAX_FILTER],
-        pane=screen.active_pane,
-    )
-
-
-def save(screen: DashboardScreen, profile: str, path: Path | None = None) -> None:
-    """Remember where the dashboard is, under ``profile``, and that this profile was the last one."""
+def save(profile: str, where: ProfileSession, path: Path | None = None) -> None:
+    """Remember ``where`` the dashboard was left under ``profile``, and that this profile was the last one."""
     path = path or session_file()
     try:
-        current = capture(screen)
-    except Exception:  # the dashboard is already gone (the app is being torn down): nothing to record
-        log.debug("no dashboard to save the session of", exc_info=True)
-        return
-    try:
         _, sessions = load_sessions(path)
-        sessions[profile] = current
+        sessions[profile] = where
         body = {"last_profile": profile, "profiles": {n: asdict(s) for n, s in sessions.items()}}
         locations.atomic_write(path, json.dumps(body, indent=1), mode=0o600)
     except Exception:  # the app is closing: say it in the log, do not stop the exit
         log.warning("could not save the session", exc_info=True)
-
-
-def restore(screen: DashboardScreen, profile: str, path: Path | None = None) -> ProfileSession | None:
-    """Put the dashboard back where ``profile`` was left (filter, selected run, pane); None when nothing was kept."""
-    _, sessions = load_sessions(path)
-    session = sessions.get(profile)
-    if session is None:
-        return None
-    try:
-        if session.run_filter:
-            screen.run_list.filter_text = session.run_filter
-        if session.run_id and screen.run_list.row(session.run_id) is not None:
-            screen.runs_pane.show(session.run_id)  # the filter may hide the run now: the run matters more
-            screen.select(session.run_id)
-        screen.action_show_pane(session.pane)
-    except Exception:  # a widget that changed shape must not stop the dashboard from starting
-        log.warning("could not restore the session", exc_info=True)
-    return session
