@@ -150,6 +150,11 @@ class RateBudget:
         return self._limit
 
     @property
+    def reserve_share(self) -> float:
+        """The share of each window kept for urgent calls (background work paces itself below the rest)."""
+        return self._reserve_share
+
+    @property
     def window(self) -> float:
         return self._window
 

@@ -39,6 +39,7 @@ from duvo_tui.service.scheduler import Job, Scheduler
 from duvo_tui.service.store import RunStore, TrackedRun
 
 if TYPE_CHECKING:
+    from duvo_tui.api.budget import RateBudget
     from duvo_tui.api.client import DuvoClient
 
 __all__ = ["MESSAGE_PAGE", "Poller", "merge_run"]
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 MESSAGE_PAGE = 50
 """Messages per request (the API's maximum)."""
 
-_RESERVE_SHARE = 0.10  # the budget's default share kept for urgent calls
 _SAFETY = 0.92  # pace a little under the allowed rate: other clocks, other processes
 _PROBE_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 _BUCKET = 2.0  # the pacing token bucket's size: at most two requests back to back
@@ -145,11 +145,11 @@ class Poller:
             await asyncio.sleep(delay)
             now = self.clock()
         else:
-            reserve = int(snap.limit * _RESERVE_SHARE)
+            reserve = int(snap.limit * budget.reserve_share)
             if snap.remaining <= reserve + len(self._tasks):
                 await self._sleep_or_wake(min(max(snap.resets_in, 0.05), 1.0))
                 return
-            wait = self._pace_wait(now, budget.limit, budget.window)
+            wait = self._pace_wait(now, budget)
             if wait > 0:
                 await asyncio.sleep(wait)
                 return
@@ -171,7 +171,7 @@ class Poller:
             ):
                 # A finished run's look is due and waits for spare room: look again once the bucket is full
                 # (a finished job wakes the loop too).
-                wait = min(wait, (_BUCKET - self._tokens) / self._rate(budget.limit, budget.window))
+                wait = min(wait, (_BUCKET - self._tokens) / self._rate(budget))
             await self._sleep_or_wake(wait)
             return
         self._take_token()
@@ -197,11 +197,12 @@ class Poller:
             pass
         self._wake.clear()
 
-    def _rate(self, limit: int, window: float) -> float:
-        return max(0.05, limit * (1 - _RESERVE_SHARE) * _SAFETY / max(window, 1.0))
+    def _rate(self, budget: RateBudget) -> float:
+        """Background requests a second: the budget's share that is not reserved for urgent calls, less a margin."""
+        return max(0.05, budget.limit * (1 - budget.reserve_share) * _SAFETY / max(budget.window, 1.0))
 
-    def _pace_wait(self, now: float, limit: int, window: float) -> float:
-        rate = self._rate(limit, window)
+    def _pace_wait(self, now: float, budget: RateBudget) -> float:
+        rate = self._rate(budget)
         self._tokens = min(_BUCKET, self._tokens + (now - self._tokens_at) * rate)
         self._tokens_at = now
         return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / rate
