@@ -14,7 +14,8 @@ import html
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -142,6 +143,20 @@ class EmulatorFeed:
         detail = await self.client.get_run(run_id, urgent=True)
         assert detail.run is not None
         return detail.run
+
+    def remember(self, run: Run, origin: str = "started") -> None:
+        self.commands.append(("remember", run.id))
+
+    def forget(self, run_id: str) -> None:
+        self.commands.append(("forget", run_id))
+
+    uploads_enabled = False  # these tests send no files
+
+    def upload(self, path: Path, sandbox_id: str, dest_dir: str = "/workspace") -> None:
+        raise AssertionError("the hostile-data tests send no files")
+
+    def watch(self, folders: Sequence[Any]) -> None:
+        raise AssertionError("the hostile-data tests watch no folders")
 
     async def respond(self, submission: Submission) -> Outcome:
         self.commands.append(("respond", submission.request_id))

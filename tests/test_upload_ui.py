@@ -32,9 +32,12 @@ class Host(App):
 
     async def on_mount(self) -> None:
         self.uploads = self.uploads_factory(lambda event: self.post_message(ServiceEvent(event)))
-        widget = UploadStatus(self.uploads, current_sandbox=lambda: self.sandbox_id)
+        widget = UploadStatus(self.uploads.upload, current_sandbox=lambda: self.sandbox_id)
         await self.query_one("#upload-status").mount(widget)
         self.uploads.start()
+
+    async def on_unmount(self) -> None:
+        await self.uploads.close()  # the service's part in the dashboard
 
     def on_service_event(self, message: ServiceEvent) -> None:
         for widget in self.query_one("#upload-status").query("*"):

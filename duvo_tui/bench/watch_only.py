@@ -6,13 +6,16 @@ says plainly that nothing is sent, which the dashboard reports like any failed c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from duvo_tui.service.responder import Outcome
 
 if TYPE_CHECKING:
     from duvo_tui.api.account import Agent
-    from duvo_tui.api.models import SandboxFile
+    from duvo_tui.api.models import Run, SandboxFile
+    from duvo_tui.config import WatchFolder
     from duvo_tui.service.drafts import DraftStore
     from duvo_tui.service.responder import Submission
 
@@ -32,6 +35,21 @@ class WatchOnly:
 
     async def track(self, run_id: str) -> NoReturn:
         self._refuse("track runs")
+
+    def remember(self, run: Run, origin: str = "started") -> NoReturn:
+        self._refuse("track runs")
+
+    def forget(self, run_id: str) -> NoReturn:
+        self._refuse("forget runs")
+
+    uploads_enabled = False
+    """Nothing is sent: the dashboard offers no upload."""
+
+    def upload(self, path: Path, sandbox_id: str, dest_dir: str = "/workspace") -> NoReturn:
+        self._refuse("upload files")
+
+    def watch(self, folders: Sequence[WatchFolder]) -> NoReturn:
+        self._refuse("watch folders")
 
     async def stop_run(self, run_id: str) -> NoReturn:
         self._refuse("stop runs")

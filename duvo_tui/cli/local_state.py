@@ -32,9 +32,7 @@ def local_service(profile: Profile, client: DuvoClient) -> Any:
 def remember(profile: Profile, client: DuvoClient, run: Run) -> None:
     """Track a run started here in the local state, so that the dashboard and ``runs list`` show it."""
     try:
-        service = local_service(profile, client)
-        service.store.add(run, origin="started")
-        service.store.save()
+        local_service(profile, client).remember(run)
     except Exception as error:  # the run is started: that must be reported whatever happens to the record
         import sys
 

@@ -8,11 +8,13 @@ tests and benchmarks drive the dashboard with (a feed of events, a synthetic str
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from duvo_tui.api.account import Agent
     from duvo_tui.api.models import HumanRequest, Message, Run, Sandbox, SandboxFile
+    from duvo_tui.config import WatchFolder
     from duvo_tui.service.drafts import DraftStore
     from duvo_tui.service.events import Event
     from duvo_tui.service.responder import Outcome, Submission
@@ -62,7 +64,17 @@ class DashboardService(Protocol):
 
     async def start_run(self, agent_id: str, message: str | None = None, sandbox_id: str | None = None) -> Run: ...
 
-    async def track(self, run_id: str) -> Run: ...
+    async def track(self, run_id: str) -> Run:
+        """Fetch ``run_id`` and track it."""
+        ...
+
+    def remember(self, run: Run, origin: str = "started") -> None:
+        """Track ``run`` as it is known, nothing fetched; the state file is written now."""
+        ...
+
+    def forget(self, run_id: str) -> None:
+        """Stop tracking ``run_id`` (it is forgotten, not stopped)."""
+        ...
 
     async def stop_run(self, run_id: str) -> object: ...
 
@@ -75,3 +87,16 @@ class DashboardService(Protocol):
     async def create_sandbox(self) -> Sandbox: ...
 
     async def list_files(self, sandbox_id: str, path: str = "/workspace") -> list[SandboxFile]: ...
+
+    @property
+    def uploads_enabled(self) -> bool:
+        """Files can be sent (False: the key is read-only, or the service only shows events)."""
+        ...
+
+    def upload(self, path: Path, sandbox_id: str, dest_dir: str = "/workspace") -> None:
+        """Upload a file a person chose; what becomes of it comes as ``Upload*`` events."""
+        ...
+
+    def watch(self, folders: Sequence[WatchFolder]) -> None:
+        """Upload what lands in ``folders`` until the service closes (``WatchStatus`` and ``Upload*`` events)."""
+        ...

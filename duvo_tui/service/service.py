@@ -25,8 +25,8 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,8 @@ from duvo_tui.service.store import RunStore, TrackedRun, state_file_for
 
 if TYPE_CHECKING:
     from duvo_tui.api.client import DuvoClient
+    from duvo_tui.config import WatchFolder
+    from duvo_tui.service.uploads import Uploads
 
 __all__ = ["DuvoService", "ServiceSettings", "TrackedRun"]
 
@@ -80,7 +82,6 @@ class ServiceSettings(SchedulerSettings):
     runs looked at least recently are dropped (never the focused run's) and paged in again when focused.
     25,000 is six times what the 20-minute soak held (151 runs) and, at the ~6 KB a message of the
     emulator's ``chatty`` scenario costs (large tool arguments), about 160 MB at worst."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_profile(cls, profile: Any) -> ServiceSettings:
@@ -155,6 +156,8 @@ class DuvoService:
         self.profile: Profile | None = None
         self._assignments: list[Agent] | None = None
         """Who the key belongs to, once the server said (``GET /v1/profile``)."""
+        self._uploads: Uploads | None = None
+        """Files chosen by path and the watched folders: made when first asked for, closed with the service."""
 
     # ------------------------------------------------------------------ events
 
@@ -261,6 +264,9 @@ class DuvoService:
         if self._remove_budget_listener is not None:
             self._remove_budget_listener()
             self._remove_budget_listener = None
+        if self._uploads is not None:
+            await self._uploads.close()
+            self._uploads = None
         if self._started:
             self.store.save()
         self._started = False
@@ -378,9 +384,37 @@ class DuvoService:
         self.poller.apply_detail(detail.run.id, detail, poll=False)
         return tracked.run
 
-    def untrack(self, run_id: str) -> None:
+    def remember(self, run: Run, origin: str = "started") -> None:
+        """Track ``run`` as it is known (nothing is fetched now) and write the state file: the command line
+        records a run it started so that the dashboard and ``runs list`` show it."""
+        self._add(run, origin)
+        self.store.save()
+
+    def forget(self, run_id: str) -> None:
         """Stop tracking ``run_id`` (it is forgotten, not stopped)."""
         self.poller.drop_run(run_id, "removed")
+
+    # ------------------------------------------------------------------ files
+
+    @property
+    def uploads_enabled(self) -> bool:
+        """Files can be sent (not over a read-only client)."""
+        return not getattr(self.client, "read_only", False)
+
+    def _files(self) -> Uploads:
+        if self._uploads is None:
+            from duvo_tui.service.uploads import Uploads
+
+            self._uploads = Uploads(self.client, self._emit)
+        return self._uploads
+
+    def upload(self, path: Path, sandbox_id: str, dest_dir: str = "/workspace") -> None:
+        """Upload a file a person chose into ``dest_dir``; what becomes of it comes as ``Upload*`` events."""
+        self._files().upload(path, sandbox_id, dest_dir)
+
+    def watch(self, folders: Sequence[WatchFolder]) -> None:
+        """Upload what lands in ``folders`` until the service closes (``WatchStatus`` and ``Upload*`` events)."""
+        self._files().add_folders(folders)
 
     async def stop_run(self, run_id: str) -> Any:
         result = await self.client.stop_run(run_id)

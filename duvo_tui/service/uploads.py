@@ -35,19 +35,22 @@ class Uploads:
     ) -> None:
         self.emit = emit
         self.uploader = Uploader(client, emit, concurrency=concurrency)
-        self.watchers = [
-            FolderWatcher(
-                Path(str(entry.folder)).expanduser(),
-                entry.sandbox,
-                self.uploader,
-                emit=emit,
-                settings=WatchSettings(dest=getattr(entry, "dest", "/workspace") or "/workspace", settle=settle),
-                state_dir=state_dir,
-            )
-            for entry in watch
-        ]
+        self._state_dir = state_dir
+        self._settle = settle
+        self.watchers = [self._watcher(entry) for entry in watch]
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _watcher(self, entry: Any) -> FolderWatcher:
+        dest = getattr(entry, "dest", "/workspace") or "/workspace"
+        return FolderWatcher(
+            Path(str(entry.folder)).expanduser(),
+            entry.sandbox,
+            self.uploader,
+            emit=self.emit,
+            settings=WatchSettings(dest=dest, settle=self._settle),
+            state_dir=self._state_dir,
+        )
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -58,6 +61,13 @@ class Uploads:
     def start(self) -> None:
         """Start watching every configured folder."""
         for watcher in self.watchers:
+            self._spawn(self._watch(watcher))
+
+    def add_folders(self, watch: Sequence[Any]) -> None:
+        """Watch these folders too, from now on."""
+        for entry in watch:
+            watcher = self._watcher(entry)
+            self.watchers.append(watcher)
             self._spawn(self._watch(watcher))
 
     async def _watch(self, watcher: FolderWatcher) -> None:

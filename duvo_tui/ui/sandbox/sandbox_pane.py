@@ -109,32 +109,21 @@ class SandboxPane(Pane, Vertical):
 
     # --- uploads ----------------------------------------------------------------------------------------
 
-    async def attach_uploads(self) -> UploadStatus | None:
-        """Mount the upload status under the tree and start the profile's watched folders.
+    async def attach_uploads(self) -> UploadStatus:
+        """Mount the upload status under the tree and have the service watch the profile's folders.
 
-        The service must have a ``client``; without one (a stand-in), or with a read-only profile, the status
-        shows only and nothing is watched or uploaded.
+        With a read-only profile (or a service that sends nothing) the status shows only: nothing is watched or
+        uploaded, and the upload line is disabled.
         """
-        from duvo_tui.service.uploads import Uploads
-        from duvo_tui.ui.bridge import ServiceEvent
         from duvo_tui.ui.sandbox.upload_status import UploadStatus
 
-        containers = list(self.query("#upload-status"))
-        if not containers:
-            return None
-        client = getattr(self.host.service, "client", None)
-        uploads = None
-        profile = self.host.profile
-        if client is not None and not self.host.read_only:
-            watch = list(profile.watch) if profile is not None else []
-            app = self.app
-            uploads = Uploads(client, lambda event: app.post_message(ServiceEvent(event)), watch=watch)
-
-        widget = UploadStatus(uploads, current_sandbox=lambda: self.sandbox_tree.sandbox_id)
-        await containers[0].mount(widget)
+        service, profile = self.host.service, self.host.profile
+        sends = service.uploads_enabled and not self.host.read_only
+        widget = UploadStatus(service.upload if sends else None, current_sandbox=lambda: self.sandbox_tree.sandbox_id)
+        await self.query_one("#upload-status").mount(widget)
         self.upload_status = widget
-        if uploads is not None:
-            uploads.start()  # after mounting, so the first watch status has somewhere to go
+        if sends and profile is not None and profile.watch:
+            service.watch(profile.watch)  # after mounting, so the first watch status has somewhere to go
         return widget
 
     def action_upload(self) -> None:

@@ -1,8 +1,9 @@
 """Under the sandbox tree: the watched folders' status, a progress bar per upload, and "upload a file by path".
 
 The widget renders ``Upload*`` and ``WatchStatus`` events (the sandbox pane hands it those events through
-``handle_service_event``) and asks for uploads through the :class:`~duvo_tui.service.uploads.Uploads` it is
-given. When a file lands in the sandbox shown above, it asks the tree to list that folder again.
+``handle_service_event``) and asks for an upload through the function it is given (the service's ``upload``:
+the service owns the uploads and the watched folders). When a file lands in the sandbox shown above, it asks
+the tree to list that folder again.
 Every path and message is shown as a ``Text`` object: file names and server messages are data, not markup.
 """
 
@@ -12,7 +13,6 @@ import posixpath
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -107,13 +107,14 @@ class UploadStatus(Vertical):
 
     def __init__(
         self,
-        uploads: Any = None,
+        upload: Callable[[Path, str], object] | None = None,
         *,
         current_sandbox: Callable[[], str | None] | None = None,
         id: str | None = "upload-status-widget",
     ) -> None:
         super().__init__(id=id)
-        self.uploads = uploads
+        self.upload = upload
+        """Sends a file (path, sandbox id); None: nothing can be sent, the status shows only."""
         self.current_sandbox = current_sandbox or (lambda: None)
         self.watches: dict[str, ev.WatchStatus] = {}
         self.rows: dict[str, UploadRow] = {}
@@ -127,7 +128,7 @@ class UploadStatus(Vertical):
         yield Input(
             placeholder="u: upload a file, type its path (enter sends, esc leaves)",
             id="upload-path",
-            disabled=self.uploads is None,
+            disabled=self.upload is None,
         )
 
     # ------------------------------------------------------------------ events
@@ -213,7 +214,7 @@ class UploadStatus(Vertical):
             return
         event.stop()
         raw = event.value.strip()
-        if not raw or self.uploads is None:
+        if not raw or self.upload is None:
             return
         path = Path(raw).expanduser()
         if not path.is_file():
@@ -223,11 +224,7 @@ class UploadStatus(Vertical):
         if not sandbox_id:
             self._say("Select a run that has a sandbox first", error=True)
             return
-        self.uploads.upload(path, sandbox_id)
+        self.upload(path, sandbox_id)
         event.input.value = ""
         self._say(f"Uploading {path.name} to {sandbox_id}")
-
-    async def on_unmount(self) -> None:
-        if self.uploads is not None:
-            await self.uploads.close()
 
