@@ -1,8 +1,8 @@
 """Read-only profiles: the one place that decides whether something may change anything.
 
 A profile with ``read_only = true`` (or any profile under ``--read-only``) may look but not touch. The
-dashboard and the command line both reach the API through :func:`guard_client`, which refuses every
-mutating call of the client with :class:`ReadOnlyError` before a request is sent; they also ask
+dashboard and the command line both reach the API through ``readonly_client.guard_client``, whose client
+refuses every mutating call with :class:`ReadOnlyError` before a request is sent; they also ask
 :func:`check` first so that a person hears the refusal before typing anything.
 """
 
@@ -16,10 +16,8 @@ from duvo_tui.config import ConfigError
 __all__ = [
     "MUTATING_ACTIONS",
     "MUTATING_CLIENT_CALLS",
-    "ReadOnlyClient",
     "ReadOnlyError",
     "check",
-    "guard_client",
     "is_read_only",
     "refusal",
 ]
@@ -77,46 +75,3 @@ def check(profile: Any, action: str) -> None:
         raise ValueError(f"unknown action {action!r}")
     if getattr(profile, "read_only", False):
         raise ReadOnlyError(str(getattr(profile, "name", "") or "default"), action)
-
-
-class ReadOnlyClient:
-    """Wraps a client: reads pass through, every call in :data:`MUTATING_CLIENT_CALLS` raises ReadOnlyError."""
-
-    read_only = True
-
-    def __init__(self, client: Any, profile: str) -> None:
-        self._client = client
-        self._profile = profile
-
-    @property
-    def wrapped(self) -> Any:
-        """The client underneath."""
-        return self._client
-
-    def __getattr__(self, name: str) -> Any:
-        action = MUTATING_CLIENT_CALLS.get(name)
-        if action is not None:
-            profile = self._profile
-
-            async def refuse(*args: Any, **kwargs: Any) -> Any:
-                raise ReadOnlyError(profile, action)
-
-            return refuse
-        return getattr(self._client, name)
-
-    async def __aenter__(self) -> ReadOnlyClient:
-        await self._client.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self._client.__aexit__(*exc_info)
-
-    def __repr__(self) -> str:
-        return f"ReadOnlyClient({self._client!r})"
-
-
-def guard_client(client: Any, profile: Any) -> Any:
-    """``client`` itself for a writable profile, else a :class:`ReadOnlyClient` around it."""
-    if getattr(profile, "read_only", False):
-        return ReadOnlyClient(client, str(getattr(profile, "name", "") or "default"))
-    return client

@@ -15,12 +15,11 @@ from duvo_tui.config import Profile
 from duvo_tui.readonly import (
     MUTATING_ACTIONS,
     MUTATING_CLIENT_CALLS,
-    ReadOnlyClient,
     ReadOnlyError,
     check,
-    guard_client,
     refusal,
 )
+from duvo_tui.readonly_client import ReadOnlyClient, guard_client
 
 
 @dataclass
@@ -145,9 +144,11 @@ def test_check_refuses_every_action_only_when_read_only():
 
 
 def test_guard_client_is_the_client_itself_for_a_writable_profile():
-    client = object()
+    client = DuvoClient("http://127.0.0.1:9", "dv_test_key")
     assert guard_client(client, Profile()) is client
-    assert isinstance(guard_client(client, Profile(read_only=True)), ReadOnlyClient)
+    guarded = guard_client(client, Profile(read_only=True))
+    assert isinstance(guarded, ReadOnlyClient) and guarded.wrapped is client
+    assert guarded.budget is client.budget  # one session, one budget: not a second client
 
 
 async def test_guarded_client_sends_no_mutating_request(emulator):

@@ -13,7 +13,8 @@ from textual.pilot import Pilot
 
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
-from duvo_tui.readonly import ReadOnlyError, guard_client
+from duvo_tui.readonly import ReadOnlyError
+from duvo_tui.readonly_client import guard_client
 from duvo_tui.service.responder import Submission
 from duvo_tui.service.service import DuvoService, ServiceSettings
 from duvo_tui.ui.app import DuvoApp, make_app

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STRICT = ["duvo_tui/api", "duvo_tui/service", "duvo_tui/cli", "duvo_tui/web", "duvo_tui/config.py"]
+STRICT = [
+    "duvo_tui/api",
+    "duvo_tui/service",
+    "duvo_tui/cli",
+    "duvo_tui/web",
+    "duvo_tui/config.py",
+    "duvo_tui/readonly.py",
+    "duvo_tui/readonly_client.py",
+]
 BASIC = ["duvo_tui/ui"]
 
 pytest.importorskip("mypy", reason="mypy is part of the test extra: pip install -e '.[test]'")

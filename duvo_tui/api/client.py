@@ -82,6 +82,9 @@ def _timestamp(value: datetime | str | None) -> str | None:
 class DuvoClient(ApiSession):
     """One API key's client. Use ``async with DuvoClient(...) as client`` or call :meth:`aclose`."""
 
+    read_only = False
+    """True for the client of a read-only profile (``readonly_client.ReadOnlyClient``): it sends no change."""
+
     # ------------------------------------------------------------------ runs
 
     async def start_run(

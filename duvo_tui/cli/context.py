@@ -87,7 +87,7 @@ def open_client(profile: Profile) -> DuvoClient:
     if not profile.api_key:
         raise ConfigError(f"no API key for profile {profile.name!r}")
     from duvo_tui.api.shared_budget import shared_budget_for
-    from duvo_tui.readonly import guard_client
+    from duvo_tui.readonly_client import guard_client
 
     budget = shared_budget_for(profile.base_url, profile.api_key)
     # A read-only profile gets a proxy that refuses the mutating calls: typed as the client it stands for.

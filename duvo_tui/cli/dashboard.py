@@ -125,7 +125,7 @@ def _run_app(
         # Called by the app after its first frame, so httpx and the service load while the screen shows.
         from duvo_tui.api.client import DuvoClient
         from duvo_tui.api.shared_budget import shared_budget_for
-        from duvo_tui.readonly import guard_client
+        from duvo_tui.readonly_client import guard_client
 
         budget = shared_budget_for(profile.base_url, profile.api_key)
         client = guard_client(DuvoClient(profile.base_url, profile.api_key, budget=budget), profile)

@@ -399,7 +399,7 @@ class DuvoService:
     @property
     def uploads_enabled(self) -> bool:
         """Files can be sent (not over a read-only client)."""
-        return not getattr(self.client, "read_only", False)
+        return not self.client.read_only
 
     def _files(self) -> Uploads:
         if self._uploads is None:
