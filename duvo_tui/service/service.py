@@ -401,13 +401,6 @@ class DuvoService:
         """Files can be sent (not over a read-only client)."""
         return not self.client.read_only
 
-    def _files(self) -> Uploads:
-        if self._uploads is None:
-            from duvo_tui.service.uploads import Uploads
-
-            self._uploads = Uploads(self.client, self._emit)
-        return self._uploads
-
     def upload(self, path: Path, sandbox_id: str, dest_dir: str = "/workspace") -> None:
         """Upload a file a person chose into ``dest_dir``; what becomes of it comes as ``Upload*`` events."""
         self._files().upload(path, sandbox_id, dest_dir)
@@ -415,6 +408,12 @@ class DuvoService:
     def watch(self, folders: Sequence[WatchFolder]) -> None:
         """Upload what lands in ``folders`` until the service closes (``WatchStatus`` and ``Upload*`` events)."""
         self._files().add_folders(folders)
+
+    def _files(self) -> Uploads:
+        from duvo_tui.service.uploads import Uploads
+
+        self._uploads = self._uploads or Uploads(self.client, self._emit)
+        return self._uploads
 
     async def stop_run(self, run_id: str) -> Any:
         result = await self.client.stop_run(run_id)

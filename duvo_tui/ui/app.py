@@ -1,10 +1,5 @@
-"""The dashboard app: composition and the global keys. The panes do the work (``ui/*/..._pane.py``), the screen
-passes the service's events and the selected run between them (``ui/dashboard_screen.py``).
-
-``make_app`` is the one way to build it (the CLI, the demo, the tests and the benchmarks all use it).
-The app never speaks HTTP: every command goes through the service's facade
-(:class:`~duvo_tui.service.facade.DashboardService`) in the panes' workers, and failures become notifications.
-"""
+"""The dashboard app: composition, the service's lifecycle, quit and help. The panes do the work
+(``ui/*/*_pane.py``) through the service's facade; the screen routes events and the selection between them."""
 
 from __future__ import annotations
 
@@ -37,10 +32,6 @@ __all__ = ["DuvoApp", "make_app"]
 STYLES = styles_dir()
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class DuvoApp(App[int]):
     """The dashboard. Build it with :func:`make_app`. Implements :class:`~duvo_tui.ui.host.Host` for its panes."""
 
@@ -68,7 +59,6 @@ class DuvoApp(App[int]):
         ``debug_log``: the ``--debug`` log's path, shown in the header."""
         super().__init__()
         self.debug_log = debug_log
-        """Where ``--debug`` writes its log (shown in the header), None without ``--debug``."""
         self._service_factory: Callable[[], DashboardService] | None = None
         if callable(service) and not hasattr(service, "subscribe"):
             # A factory: the service is built after the first frame (see _start_service).
@@ -77,7 +67,7 @@ class DuvoApp(App[int]):
         else:
             self.service = service  # type: ignore[assignment]  # not callable as a factory: the service itself
         self.profile = profile
-        self.clock = clock or _utc_now
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._save_theme, self._theme_on_file, self._theme_choosable = save_theme, theme, False
         # _theme_on_file: only a different choice, made while the app runs, is written to the config file.
         if theme:

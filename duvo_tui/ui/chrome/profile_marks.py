@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.color import Color, ColorParseError
 
 from duvo_tui.readonly import is_read_only
 from duvo_tui.text import clean_line
+
+if TYPE_CHECKING:
+    from duvo_tui.config import Profile
+    from duvo_tui.service.facade import DashboardService
+    from duvo_tui.ui.chrome.header import DashboardHeader
 
 __all__ = ["apply_profile_marks", "header_color"]
 
@@ -29,10 +34,12 @@ def header_color(color: str | None) -> str | None:
     return text
 
 
-def apply_profile_marks(header: Any, profile: Any, service: Any = None) -> str | None:
+def apply_profile_marks(
+    header: DashboardHeader, profile: Profile | None, service: DashboardService | None = None
+) -> str | None:
     """Set READ-ONLY and the profile colour on ``header``; returns a warning when the colour is unusable."""
-    header.read_only = bool(getattr(profile, "read_only", False)) or is_read_only(service)
-    raw = getattr(profile, "color", None)
+    header.read_only = bool(profile is not None and profile.read_only) or is_read_only(service)
+    raw = profile.color if profile is not None else None
     color = header_color(raw)
     header.profile_color = color or ""
     if raw and color is None:
