@@ -22,6 +22,7 @@ and ``runs list``: ``await service.start(); runs = await service.sync_once(statu
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import time
@@ -331,10 +332,13 @@ class DuvoService:
             self.scheduler.add_run(run_id, tracked.status, self.clock(), follow=True)
             self.poller.wake()
 
-    def _add(self, run: Run, origin: str) -> TrackedRun:
+    def _add(self, run: Run, origin: str, agent_name: str | None = None) -> TrackedRun:
         known = self.store.get(run.id)
         previous = known.run if known is not None else None
-        tracked, added = self.store.add(run, origin=origin)
+        if agent_name and not run.agent_name:
+            # Kept on the run itself: later answers (a detail without names) are merged over it.
+            run = dataclasses.replace(run, agent_name=agent_name)
+        tracked, added = self.store.add(run, origin=origin, agent_name=run.agent_name)
         if previous is not None:
             # Already listed (the sweep found it first): what this answer adds (a sandbox id) must reach the screen.
             tracked.run = merge_run(previous, run)
@@ -370,8 +374,16 @@ class DuvoService:
         run = await self.client.start_run(
             agent_id, message=message, sandbox_id=sandbox_id, webhook_url=self.webhook_url
         )
-        self._add(run, "started")
+        self._add(run, "started", await self._agent_name(run.agent_id or agent_id))
         return run
+
+    async def _agent_name(self, agent_id: str) -> str | None:
+        """The Assignment's name from the kept listing (fetched once when not yet); None when unknown."""
+        try:
+            agents = await self.assignments()
+        except Exception:  # a name is a nicety: the run is tracked without one, the next sweep brings it
+            return None
+        return next((a.name for a in agents if a.id == agent_id and a.name), None)
 
     async def track(self, run_id: str) -> Run:
         """Fetch ``run_id`` and track it. NotFoundError when the server has no such run."""
@@ -380,7 +392,7 @@ class DuvoService:
         detail = await self.client.get_run(run_id, urgent=True)
         if detail.run is None:
             raise NotFoundError("no run with this id", status=404)
-        tracked = self._add(detail.run, "added")
+        tracked = self._add(detail.run, "added", await self._agent_name(detail.run.agent_id))
         self.poller.apply_detail(detail.run.id, detail, poll=False)
         return tracked.run
 
