@@ -371,10 +371,12 @@ class DuvoService:
 
     async def start_run(self, agent_id: str, message: str | None = None, sandbox_id: str | None = None) -> Run:
         """Start a run (with this receiver's webhook URL when webhooks are on) and track it."""
+        # The name first (kept after the first time): the run is tracked the moment it starts, named.
+        name = await self._agent_name(agent_id)
         run = await self.client.start_run(
             agent_id, message=message, sandbox_id=sandbox_id, webhook_url=self.webhook_url
         )
-        self._add(run, "started", await self._agent_name(run.agent_id or agent_id))
+        self._add(run, "started", name if run.agent_id in ("", agent_id) else None)
         return run
 
     async def _agent_name(self, agent_id: str) -> str | None:
@@ -392,8 +394,15 @@ class DuvoService:
         detail = await self.client.get_run(run_id, urgent=True)
         if detail.run is None:
             raise NotFoundError("no run with this id", status=404)
-        tracked = self._add(detail.run, "added", await self._agent_name(detail.run.agent_id))
+        tracked = self._add(detail.run, "added")
         self.poller.apply_detail(detail.run.id, detail, poll=False)
+        name = None if tracked.run.agent_name else await self._agent_name(detail.run.agent_id)
+        if name and not tracked.run.agent_name:
+            previous = tracked.run
+            tracked.run = dataclasses.replace(previous, agent_name=name)
+            tracked.agent_name = tracked.agent_name or name
+            self.store.mark_dirty()
+            self._emit(ev.RunChanged(tracked.run, previous_status=previous.status))
         return tracked.run
 
     def remember(self, run: Run, origin: str = "started") -> None:
