@@ -7,14 +7,24 @@ candidates are named, so the person can pick).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from duvo_tui.api.account import Agent
+from duvo_tui.api.models import Run
 
-__all__ = ["AmbiguousAssignment", "Choice", "UnknownAssignment", "choices", "matching", "resolve"]
+__all__ = [
+    "AmbiguousAssignment",
+    "Choice",
+    "UnknownAssignment",
+    "choices",
+    "matching",
+    "resolve",
+    "with_last_runs",
+]
 
 
 class UnknownAssignment(LookupError):
@@ -67,6 +77,25 @@ def choices(agents: Sequence[Agent], aliases: Mapping[str, str] | None = None) -
     extra = [Choice(agent_id, "", alias) for agent_id, alias in alias_of.items() if agent_id not in known]
     listed.sort(key=lambda c: c.last_run_at.timestamp() if c.last_run_at else float("-inf"), reverse=True)
     return listed + extra
+
+
+def with_last_runs(options: Sequence[Choice], runs: Iterable[Run]) -> list[Choice]:
+    """``options`` with each last run brought up to date by ``runs`` (those started since the listing was
+    read), most recently run first."""
+    newest: dict[str, datetime] = {}
+    for run in runs:
+        when = run.created_at
+        if when is not None and (run.agent_id not in newest or when.timestamp() > newest[run.agent_id].timestamp()):
+            newest[run.agent_id] = when
+    updated = [
+        dataclasses.replace(c, last_run_at=newest[c.agent_id])
+        if c.agent_id in newest
+        and (c.last_run_at is None or newest[c.agent_id].timestamp() > c.last_run_at.timestamp())
+        else c
+        for c in options
+    ]
+    updated.sort(key=lambda c: c.last_run_at.timestamp() if c.last_run_at else float("-inf"), reverse=True)
+    return updated
 
 
 def matching(query: str, options: Sequence[Choice]) -> list[Choice]:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from duvo_tui.service.assignments import Choice, matching
+from duvo_tui.text import clean_line
+from duvo_tui.ui.runs.run_format import format_age
 
 __all__ = ["ConfirmScreen", "PromptScreen", "StartRunRequest", "StartRunScreen"]
 
@@ -26,46 +34,139 @@ class StartRunRequest:
 
 
 class StartRunScreen(ModalScreen[StartRunRequest | None]):
-    """Assignment (name, alias or uuid), first message, optional sandbox; Enter in any field starts the run."""
+    """Assignment (name, alias or uuid), first message, optional sandbox; Enter in any field starts the run.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    Under the Assignment field, the Assignments the key can start (``load_choices``), filtered as the person
+    types, each with its last run; ↑/↓ choose one, and Enter starts the chosen one. Without a choice, what was
+    typed is resolved (a unique name, an alias or an id; an ambiguous name is refused with the candidates).
+    """
 
-    def __init__(self, aliases: list[str], error: str = "", initial: StartRunRequest | None = None) -> None:
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("down", "choose(1)", "Next Assignment", show=False, id="dialog.assignment_next"),
+        Binding("up", "choose(-1)", "Previous Assignment", show=False, id="dialog.assignment_previous"),
+    ]
+
+    def __init__(
+        self,
+        aliases: list[str],
+        error: str = "",
+        initial: StartRunRequest | None = None,
+        *,
+        load_choices: Callable[[], Awaitable[Sequence[Choice]]] | None = None,
+        now: datetime | None = None,
+    ) -> None:
         super().__init__()
         self.aliases = aliases
         self.error = error
         self.initial = initial
+        self.load_choices = load_choices
+        self.now = now or datetime.now(UTC)
+        self.options: list[Choice] = []
+        """Every Assignment offered (once loaded)."""
+        self.shown: list[Choice] = []
+        """Those that fit what is typed, in the list's order."""
+        self.chosen: Choice | None = None
+        """The one picked with ↑/↓ (or a click); None until the person picks (then what was typed is resolved)."""
 
     def compose(self) -> ComposeResult:
         hint = "name, alias or id of an Assignment"
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog start-dialog"):
             yield Label("Start a run", classes="dialog-title")
             yield Label("Assignment", classes="field-label")
             yield Input(
                 value=self.initial.agent if self.initial else "",
                 placeholder=hint,
                 id="agent",
+                compact=True,
                 suggester=SuggestFromList(self.aliases, case_sensitive=False) if self.aliases else None,
             )
+            assignments = OptionList(id="assignments", compact=True)
+            assignments.can_focus = False  # the keys stay in the field: ↑/↓ choose, Tab goes on to the message
+            yield assignments
             yield Label("Message (optional)", classes="field-label")
             yield Input(
                 value=(self.initial.message or "") if self.initial else "",
                 placeholder="what the agent should do",
                 id="message",
+                compact=True,
             )
             yield Label("Sandbox id (optional)", classes="field-label")
             yield Input(
                 value=(self.initial.sandbox or "") if self.initial else "",
                 placeholder="leave empty for none",
                 id="sandbox",
+                compact=True,
             )
             yield Static(Text(self.error), id="dialog-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Start", id="ok", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Start", id="ok", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#agent", Input).focus()
+        if self.load_choices is None:
+            self.query_one("#assignments", OptionList).display = False
+            return
+        self._placeholder("Reading the Assignments…")
+        self.run_worker(self._load(self.load_choices), group="assignments", exit_on_error=False)
+
+    async def _load(self, load: Callable[[], Awaitable[Sequence[Choice]]]) -> None:
+        try:
+            self.options = list(await load())
+        except Exception as error:  # the list is a help: an alias, a name or an id still start a run
+            self._placeholder(f"Could not list the Assignments ({clean_line(str(error), 120)}); type an alias or id")
+            return
+        self._filter()
+
+    def _placeholder(self, text: str) -> None:
+        assignments = self.query_one("#assignments", OptionList)
+        assignments.clear_options()
+        assignments.add_option(Option(Text(text, style="italic"), disabled=True))
+
+    def _filter(self) -> None:
+        """Show the Assignments that fit the field; the best fit is highlighted, nothing is chosen yet."""
+        typed = self.query_one("#agent", Input).value
+        self.shown = matching(typed, self.options)
+        self.chosen = None
+        if not self.options:
+            self._placeholder("No Assignments listed: type an alias or id")
+            return
+        if not self.shown:
+            self._placeholder("No Assignment fits: an alias or an id still works")
+            return
+        assignments = self.query_one("#assignments", OptionList)
+        assignments.clear_options()
+        assignments.add_options([Option(choice_text(c, self.now), id=str(i)) for i, c in enumerate(self.shown)])
+        assignments.highlighted = None
+
+    @on(Input.Changed, "#agent")
+    def _on_agent_changed(self) -> None:
+        if self.options:
+            self._filter()
+
+    def action_choose(self, step: int) -> None:
+        """↑/↓ in the Assignment field: pick the next or previous Assignment in the list."""
+        if self.focused is not self.query_one("#agent", Input) or not self.shown:
+            raise SkipAction()
+        assignments = self.query_one("#assignments", OptionList)
+        if self.chosen is None or assignments.highlighted is None:
+            index = 0 if step > 0 else len(self.shown) - 1  # the first pick: the top (↓) or the bottom (↑)
+        else:
+            index = max(0, min(len(self.shown) - 1, assignments.highlighted + step))
+        assignments.highlighted = index
+        self.chosen = self.shown[index]
+
+    @on(OptionList.OptionSelected, "#assignments")
+    def _on_assignment_clicked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.chosen = self.shown[int(event.option.id)]
+            self._submit()
 
     def _submit(self) -> None:
-        agent = self.query_one("#agent", Input).value.strip()
+        typed = self.query_one("#agent", Input).value.strip()
+        agent = self.chosen.agent_id if self.chosen is not None else typed
         if not agent:
             self.query_one("#dialog-error", Static).update(Text("Give an Assignment: its name, an alias or its id."))
             self.query_one("#agent", Input).focus()
@@ -86,6 +187,20 @@ class StartRunScreen(ModalScreen[StartRunRequest | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def choice_text(choice: Choice, now: datetime) -> Text:
+    """One Assignment in the start dialog: its name (or alias, or short id), its alias, its last run."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(clean_line(choice.label, 80), style="bold")
+    if choice.alias and choice.name:
+        text.append(f"  ({clean_line(choice.alias, 30)})")
+    age = format_age(choice.last_run_at, now)
+    text.append(
+        "  · never run" if choice.last_run_at is None else f"  · last run {age}" + ("" if age == "now" else " ago"),
+        style="dim",
+    )
+    return text
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from duvo_tui.api.models import Run
     from duvo_tui.service import events as ev
+    from duvo_tui.service.assignments import Choice
     from duvo_tui.service.store import TrackedRun
     from duvo_tui.ui.dialogs import StartRunRequest
     from duvo_tui.ui.runs.run_list import RunList
@@ -187,7 +188,16 @@ class RunsPane(Pane, Vertical):
         aliases = sorted(self.host.profile.agents) if self.host.profile is not None else []
         from duvo_tui.ui.dialogs import StartRunScreen
 
-        self.app.push_screen(StartRunScreen(aliases, error, initial), self._start_run_answered)
+        screen = StartRunScreen(aliases, error, initial, load_choices=self._assignment_choices, now=self.host.clock())
+        self.app.push_screen(screen, self._start_run_answered)
+
+    async def _assignment_choices(self) -> list[Choice]:
+        """The Assignments to pick from: the service's kept listing, aliases, each one's last run."""
+        from duvo_tui.service.assignments import choices, with_last_runs
+
+        aliases = self.host.profile.agents if self.host.profile is not None else {}
+        options = choices(await self.host.service.assignments(), aliases)
+        return with_last_runs(options, (tracked.run for tracked in self.host.service.runs()))
 
     def _start_run_answered(self, request: StartRunRequest | None) -> None:
         if request is not None:
@@ -196,12 +206,10 @@ class RunsPane(Pane, Vertical):
     @work(group="start", exit_on_error=False)
     async def _resolve_and_start(self, request: StartRunRequest) -> None:
         """An alias or uuid as is; a name through the Assignments the service knows (one fits, or say which)."""
-        from duvo_tui.service.assignments import AmbiguousAssignment, UnknownAssignment, choices, resolve
+        from duvo_tui.service.assignments import AmbiguousAssignment, UnknownAssignment, resolve
 
-        aliases = self.host.profile.agents if self.host.profile is not None else {}
         try:
-            options = choices(await self.host.service.assignments(), aliases)
-            agent = resolve(request.agent, options)
+            agent = resolve(request.agent, await self._assignment_choices())
         except (AmbiguousAssignment, UnknownAssignment) as error:
             self.start_run(request, clean_line(str(error), 300))
             return
