@@ -90,3 +90,21 @@ def test_two_assignments_with_the_same_name_are_ambiguous():
     )
     with pytest.raises(AmbiguousAssignment):
         resolve("same", twins)
+
+
+def test_runs_started_since_the_listing_bring_the_last_run_up_to_date():
+    from duvo_tui.api.models import Run
+    from duvo_tui.service.assignments import with_last_runs
+
+    legacy = "22222222-2222-4222-8222-222222222222"
+    runs = [
+        Run("r1", agent_id=legacy, created_at=datetime(2026, 11, 29, tzinfo=UTC)),
+        Run("r2", agent_id=legacy, created_at=datetime(2026, 11, 2, tzinfo=UTC)),  # older: the newest counts
+        Run("r3", agent_id="11111111-1111-4111-8111-111111111111", created_at=None),  # no time: ignored
+    ]
+    updated = with_last_runs(OPTIONS, runs)
+    assert updated[0].label == "Supplier Invoice Approval (legacy)"
+    assert updated[0].last_run_at == datetime(2026, 11, 29, tzinfo=UTC)
+    by_label = {c.label: c.last_run_at for c in updated}
+    assert by_label["Supplier Invoice Approval"] == datetime(2026, 11, 1, tzinfo=UTC)
+    assert by_label["Quarterly Report Planning"] is None
