@@ -19,7 +19,7 @@ from duvo_tui.service import events as ev
 if TYPE_CHECKING:
     from duvo_tui.api.client import DuvoClient
 
-__all__ = ["RETRY_DELAYS", "identify"]
+__all__ = ["RETRY_DELAYS", "identify", "identify_again"]
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +64,17 @@ async def identify(
             return None
         emit(ev.Connected(name=profile.name, email=profile.email, team_id=profile.team_id))
         return profile
+
+
+async def identify_again(client: DuvoClient, emit: Callable[[ev.Event], None]) -> tuple[Profile | None, bool]:
+    """:func:`identify` when a person asks to try a refused key again: (the profile, whether it was refused
+    again with a 401). The refusal is said again: the person asked."""
+    refused = False
+
+    def watch(event: ev.Event) -> None:
+        nonlocal refused
+        refused = refused or (isinstance(event, ev.AuthFailed) and event.status == 401)
+        emit(event)
+
+    profile = await identify(client, watch, on_auth_failed=lambda: True)
+    return profile, refused

@@ -151,6 +151,7 @@ class DuvoService:
         self.webhooks: Any = None
         self._subscribers: list[Subscriber] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._key_retry: asyncio.Task[None] | None = None
         self._remove_budget_listener: Callable[[], None] | None = None
         self._budget_shown: tuple[Any, ...] | None = None
         self._started = False
@@ -380,10 +381,10 @@ class DuvoService:
         return run
 
     async def _agent_name(self, agent_id: str) -> str | None:
-        """The Assignment's name from the kept listing (fetched once when not yet); None when unknown."""
+        """The Assignment's name from the kept listing (fetched once); None when unknown or not listed."""
         try:
             agents = await self.assignments()
-        except Exception:  # a name is a nicety: the run is tracked without one, the next sweep brings it
+        except Exception:  # a nicety: without it the run is tracked unnamed until the next sweep names it
             return None
         return next((a.name for a in agents if a.id == agent_id and a.name), None)
 
@@ -521,6 +522,27 @@ class DuvoService:
     def refresh(self, run_id: str) -> None:
         """Look at ``run_id`` now (e.g. a webhook said it changed)."""
         self._poke(run_id)
+
+    @property
+    def key_refused(self) -> bool:
+        """The server refused the key (401): nothing is polled until :meth:`retry_key` finds it taken."""
+        return self.poller.auth_failed
+
+    def retry_key(self) -> None:
+        """Try the refused key again (one request); polling resumes once the server takes it."""
+        if self._key_retry is not None and not self._key_retry.done():
+            return
+        self._key_retry = asyncio.get_running_loop().create_task(self._retry_key())
+        self._tasks.append(self._key_retry)
+
+    async def _retry_key(self) -> None:
+        from duvo_tui.service.identity import identify_again
+
+        profile, refused = await identify_again(self.client, self._emit)
+        self.profile = profile or self.profile
+        if not refused:
+            self._emit(ev.ConnectionRestored())  # the refusal is over (a late "connected" does not say so)
+            self.poller.resume_after_auth()
 
     def _poke(self, run_id: str) -> None:
         if run_id in self.store:

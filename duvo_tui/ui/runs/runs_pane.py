@@ -271,7 +271,13 @@ class RunsPane(Pane, Vertical):
         self.host.say(f"Asked run {short_id(run_id)} to stop")
 
     def refresh_selected(self) -> None:
-        """Look at the selected run now (its status and new messages), whatever the polling plan says."""
+        """Look at the selected run now (its status and new messages), whatever the polling plan says; while the
+        key is refused, try the key again instead (nothing else is asked of the server until it is taken)."""
+        retry_key = getattr(self.host.service, "retry_key", None)
+        if retry_key is not None and getattr(self.host.service, "key_refused", False):
+            retry_key()
+            self.host.say("Trying the API key again…")
+            return
         run_id = self._selected_or_say()
         if run_id is not None:
             self.host.service.refresh(run_id)
