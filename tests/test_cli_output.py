@@ -154,3 +154,24 @@ def test_message_lines_and_run_details_show_the_zone(cli, emulator):
     code, out, _ = cli("runs", "get", run.id)
     created = next(line for line in out.splitlines() if line.startswith("Created"))
     assert created.endswith(f" {zone}")
+
+
+def test_messages_are_labelled_thinking_system_or_their_unknown_type(cli, emulator):
+    from tests.test_every_message_shown import MESSAGES, own_run
+
+    run_id = own_run(emulator, title="ledger", status="completed", messages=MESSAGES)
+    code, out, err = cli("runs", "messages", run_id)
+    assert code == 0, err
+    lines = out.splitlines()
+
+    def label_of(text: str) -> str:
+        line = next(line for line in lines if text in line)
+        return line.split()[2]  # after the time and its zone
+
+    assert label_of("Connected to the ledger sandbox") == "system"
+    assert label_of("First I compare the totals") == "thinking"
+    assert label_of("See policy 4.2") == "citation"
+    assert label_of("A numeric type") == "42"
+    assert label_of("A message without a type") == "assistant"
+    assert label_of("Reconcile the ledger") == "user"
+    assert any("very_long_type_name" in line for line in lines)

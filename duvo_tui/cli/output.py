@@ -114,9 +114,16 @@ def _short_json(value: Any, limit: int = 160) -> str:
     return clean_line(text, limit)
 
 
+_ROLE_TYPES = frozenset({"", "text", "message", "tool_call", "tool_result"})
+"""Message types labelled by their role; ``thinking``, ``system`` and any other type are labelled by the type."""
+
+
 def format_message(message: Any) -> str:
-    """A run's message as lines for a terminal: time, role, then text, tool call or tool result."""
-    head = f"{format_time(message.timestamp, date=False)}  {clean_line(message.role, 10):<9}"
+    """A run's message as lines for a terminal: time, role (or its type: thinking, system, one not known here),
+    then text, tool call or tool result."""
+    kind = clean_line(getattr(message, "type", "") or "", 40).strip()
+    label = clean_line(message.role, 10) if kind.lower() in _ROLE_TYPES else kind
+    head = f"{format_time(message.timestamp, date=False)}  {label:<9}"
     if message.tool_call is not None:
         call = message.tool_call
         body = f"→ {clean_line(call.name, 60)}({_short_json(call.arguments)})"
