@@ -130,6 +130,8 @@ async def test_a_login_request_is_shown_counted_and_offers_no_answer_keys(slow_l
         await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         await pilot.pause(0.2)
         assert "◆ 1 waiting" in screen_lines(app)[0]
+        announced = [str(n.message) for n in app._notifications if "Sign in to Salesforce" in str(n.message)]
+        assert announced and WEB_APP_ONLY in announced[0] and "answer it)" not in announced[0], announced
         app.screen_dashboard.query_one("#run-list").select(run.id)
         await pilot.press("4")
         await pilot.pause(0.3)
