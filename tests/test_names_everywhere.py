@@ -26,7 +26,7 @@ async def test_a_run_started_by_id_shows_its_assignment_name_and_title(emulator,
         shown = row.split("Board pack")[0]
         assert NAME[:8] in shown, screen_text(app)  # the column may cut the rest of the name
         assert emulator.agents["questions"][:8] not in shown
-        await wait_until(pilot, lambda: run.id in app._requests)
+        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
         await pilot.press("N")
         await wait_until(pilot, lambda: isinstance(app.screen, InboxScreen))
         await pilot.pause(0.2)
