@@ -66,7 +66,10 @@ KNOWN_TYPES = frozenset({"", "text", "message", "tool_call", "tool_result", "sys
 
 
 def _type(message: Message) -> str:
-    return clean_line(message.type, 80).strip().lower()
+    kind = message.type
+    if kind in KNOWN_TYPES:
+        return kind  # the usual case, without cleaning (layouts ask this of every message)
+    return clean_line(kind, 80).strip().lower()
 
 
 def message_kind(message: Message) -> str:
@@ -86,7 +89,9 @@ def message_kind(message: Message) -> str:
 
 def is_collapsible(message: Message) -> bool:
     """Tool calls, tool results and the agent's thinking can be expanded and collapsed."""
-    return message.tool_call is not None or message.tool_result is not None or message_kind(message) == "thinking"
+    if message.tool_call is not None or message.tool_result is not None:
+        return True
+    return _type(message) == "thinking"
 
 
 def _json(value: Any, *, pretty: bool) -> str:
