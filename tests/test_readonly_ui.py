@@ -159,7 +159,8 @@ async def test_answering_from_the_request_pane_is_refused(emulator, tmp_path):
         await wait_until(pilot, lambda: any(r.run_id == run_id for r in service.pending_requests()))
         app.screen_dashboard.select(run_id)
         app.screen_dashboard.action_show_pane(3)
-        await pilot.pause(0.3)
+        # The form has the keys before a is pressed (on a loaded machine it mounts a moment after the pane shows).
+        await wait_until(pilot, lambda: getattr(app.screen.focused, "id", None) == "hitl-form")
         await pilot.press("a")
         await pilot.pause(0.1)
         await pilot.press("y")
