@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from duvo_tui.api.client import DuvoClient
     from duvo_tui.api.models import Run
     from duvo_tui.config import Profile
+    from duvo_tui.service.service import DuvoService
 
 __all__ = ["local_service", "remember", "tracked_runs"]
 
 
-def local_service(profile: Profile, client: DuvoClient) -> Any:
+def local_service(profile: Profile, client: DuvoClient) -> DuvoService:
     """The service over the state dir, its tracked runs loaded but no loop started: the dashboard's local state."""
     from duvo_tui import locations
     from duvo_tui.cli.context import warn_if_state_exposed
