@@ -164,7 +164,8 @@ class DashboardHeader(Widget):
                 self.auth_status = event.status
                 self.connection = "auth failed"
                 fix = (
-                    "Set DUVO_API_KEY (or the profile's api_key in config.toml) to a valid key and start again."
+                    "Set DUVO_API_KEY (or the profile's api_key in config.toml) to a valid key and start again. "
+                    "Nothing is polled meanwhile; r tries the key again."
                     if event.status == 401
                     else "The key is valid but has no access here: use a key of this team."
                 )
