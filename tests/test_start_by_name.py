@@ -99,8 +99,12 @@ async def test_an_alias_or_a_uuid_typed_in_still_starts_and_nothing_fitting_says
         assert any("No Assignment fits" in row for row in shown_rows(app)), shown_rows(app)
         await pilot.press("down")  # nothing to pick: the field keeps what was typed
         assert app.screen.chosen is None
+        assert app.screen.query_one("#assignments").highlighted is None
         await pilot.press("ctrl+a", "ctrl+k")  # clear the field
         await type_text(pilot, "quick")
+        await pilot.pause(0.1)
+        assert shown_rows(app) == ["Daily Health Check  (quick)  · never run"]
+        assert app.screen.query_one("#assignments").highlighted == 0  # the one Enter starts is lit
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, StartRunScreen) and len(service.runs()) == 2)
         assert {t.run.agent_id for t in service.runs()} == {emulator.agents["login"], emulator.agents["quick"]}

@@ -125,7 +125,7 @@ class StartRunScreen(ModalScreen[StartRunRequest | None]):
         assignments.add_option(Option(Text(text, style="italic"), disabled=True))
 
     def _filter(self) -> None:
-        """Show the Assignments that fit the field; the best fit is highlighted, nothing is chosen yet."""
+        """Show the Assignments that fit the field; nothing is chosen yet."""
         typed = self.query_one("#agent", Input).value
         self.shown = matching(typed, self.options)
         self.chosen = None
@@ -138,7 +138,8 @@ class StartRunScreen(ModalScreen[StartRunRequest | None]):
         assignments = self.query_one("#assignments", OptionList)
         assignments.clear_options()
         assignments.add_options([Option(choice_text(c, self.now), id=str(i)) for i, c in enumerate(self.shown)])
-        assignments.highlighted = None
+        # One left: lit, since Enter starts it (what was typed fits it alone); several: none until ↑/↓ picks.
+        assignments.highlighted = 0 if len(self.shown) == 1 else None
 
     @on(Input.Changed, "#agent")
     def _on_agent_changed(self) -> None:
