@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from duvo_tui import locations
+from duvo_tui.intervals import PollSettings
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -51,26 +52,6 @@ def is_uuid(value: str) -> bool:
     except (ValueError, AttributeError, TypeError):
         return False
     return len(value.strip()) in (32, 36)
-
-
-@dataclass
-class PollSettings:
-    """How often runs are polled (seconds). The service adapts between ``min_interval`` and ``max_interval``."""
-
-    interval: float = 2.0
-    """Seconds between polls of an active run."""
-    min_interval: float = 1.0
-    """Never poll one run more often than this, even when it is focused."""
-    max_interval: float = 30.0
-    """Quiet and finished runs are polled at most this rarely."""
-    sweep_interval: float = 2.0
-    """Seconds between two listing requests while a run moves, something changed lately or you press keys."""
-    idle_sweep_interval: float = 12.0
-    """Seconds between two listing requests once nothing has moved, changed or been pressed for ``quiet_after``."""
-    quiet_after: float = 20.0
-    """Seconds of quiet before the listing is swept at ``idle_sweep_interval``."""
-    idle_interval: float = 60.0
-    """A run at rest (finished, or waiting for a person) is looked at by itself this often, even the one in view."""
 
 
 @dataclass

@@ -19,6 +19,8 @@ from duvo_tui.api.client import DuvoClient  # noqa: E402
 from duvo_tui.config import Profile  # noqa: E402
 from duvo_tui.demo import seed_demo_runs  # noqa: E402
 from duvo_tui.emulator.testing import running_emulator  # noqa: E402
+from duvo_tui.intervals import PollSettings  # noqa: E402
+from duvo_tui.service.scheduler import SchedulerSettings  # noqa: E402
 from duvo_tui.service.service import DuvoService, ServiceSettings  # noqa: E402
 from duvo_tui.ui.app import make_app  # noqa: E402
 from duvo_tui.ui.runs.run_list import RunList  # noqa: E402
@@ -42,7 +44,8 @@ SHOTS = [
 
 async def shoot(emulator, name: str, size: tuple[int, int], keys: list[str], scenario: str, state_dir: Path) -> None:
     client = DuvoClient(emulator.base_url, emulator.api_key)
-    service = DuvoService(client, ServiceSettings(focus_interval=0.3), state_dir=state_dir, team_id=emulator.team_id)
+    settings = ServiceSettings(schedule=SchedulerSettings(poll=PollSettings(min_interval=0.3)))
+    service = DuvoService(client, settings, state_dir=state_dir, team_id=emulator.team_id)
     agents = emulator.agents
     profile = Profile(
         name="demo",

@@ -16,9 +16,9 @@ from textual.containers import VerticalScroll
 from duvo_tui.api.models import HumanRequest
 from duvo_tui.service.drafts import DraftStore
 from duvo_tui.service.responder import Outcome, Submission, answer
-from duvo_tui.service.service import ServiceSettings
 from duvo_tui.ui.hitl.hitl_form import HumanRequestForm
 from tests.feed_service import wait_until
+from tests.settings import service_settings
 
 
 class FormHarness(App):
@@ -53,7 +53,6 @@ class FormHarness(App):
         self.outcomes.append(outcome)
         self.form.post_message(HumanRequestForm.Finished(event.request_id, outcome))
 
-
     async def _respond(self, run_id: str, request_id: str, **kwargs: Any) -> object:
         self.keys.append(kwargs.get("idempotency_key"))
         return await self.respond(run_id, request_id, **kwargs)
@@ -72,8 +71,8 @@ async def wait_for_request(client: Any, run_id: str, limit: float = 10.0) -> Hum
 
 # The emulator runs scenarios 200x faster than real time, so the longest interval shrinks with it: with the
 # default 30 s an unfocused run that looks unchanged a few times backs off past these tests' time limits.
-FAST = ServiceSettings(
-    focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5, max_interval=1.0
+FAST = service_settings(
+    min_interval=0.2, focus_status_interval=0.2, interval=0.3, waiting_interval=0.5, max_interval=1.0
 )
 
 

@@ -14,10 +14,10 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
 from duvo_tui.service import DuvoService
 from duvo_tui.service import events as ev
-from duvo_tui.service.service import ServiceSettings
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.chrome.header import DashboardHeader
 from tests.feed_service import FeedService, wait_until
+from tests.settings import service_settings
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -96,7 +96,7 @@ async def test_the_gauge_falls_back_to_zero_a_minute_after_the_dashboard_goes_qu
     clock = ShiftedClock()
     client = DuvoClient(emulator.base_url, emulator.api_key, budget=RateBudget(clock=clock))
     # No run listing: the only requests are the first one (who the key is) and those made here.
-    service = DuvoService(client, ServiceSettings(run_listing=False), state_dir=None)
+    service = DuvoService(client, service_settings(run_listing=False), state_dir=None)
     app = make_app(service, Profile(name="work"))
     try:
         async with app.run_test(size=(120, 40)) as pilot:

@@ -316,6 +316,31 @@ def test_the_polling_intervals_of_a_profile_reach_the_service(tmp_path):
 
     config = load_config(write(tmp_path / "c.toml", SAMPLE))
     settings = ServiceSettings.from_profile(config.profiles["work"])
-    assert (settings.sweep_interval, settings.idle_sweep_interval, settings.quiet_after) == (2.0, 15.0, 30.0)
-    assert settings.terminal_interval == 60.0  # idle_interval's default
-    assert (settings.focus_interval, settings.active_interval, settings.max_interval) == (1.5, 3.0, 20.0)
+    poll = settings.schedule.poll
+    assert (poll.sweep_interval, poll.idle_sweep_interval, poll.quiet_after) == (2.0, 15.0, 30.0)
+    assert poll.idle_interval == 60.0  # the default
+    assert (poll.min_interval, poll.interval, poll.max_interval) == (1.5, 3.0, 20.0)
+
+
+def test_the_polling_intervals_keep_their_bounds_on_the_way_to_the_service(tmp_path):
+    """A profile's intervals reach the scheduler under their own names; one below its bound is raised to it."""
+    from duvo_tui.service import ServiceSettings
+
+    text = "[profiles.a.poll]\nmin_interval = 0.05\ninterval = 0.01\nmax_interval = 5\nidle_interval = 2\n"
+    config = load_config(write(tmp_path / "c.toml", text))
+    poll = ServiceSettings.from_profile(config.profiles["a"]).schedule.poll
+    assert (poll.min_interval, poll.interval, poll.max_interval, poll.idle_interval) == (0.2, 0.2, 5.0, 5.0)
+    assert config.profiles["a"].poll.min_interval == 0.05  # the profile itself (and so the file) is left as written
+
+
+def test_each_polling_interval_is_defined_once():
+    from dataclasses import fields
+
+    from duvo_tui.intervals import PollSettings
+    from duvo_tui.service.scheduler import SchedulerSettings
+    from duvo_tui.service.service import ServiceSettings
+
+    poll = {f.name for f in fields(PollSettings)}
+    assert not poll & {f.name for f in fields(SchedulerSettings)}
+    assert not poll & {f.name for f in fields(ServiceSettings)}
+    assert not {f.name for f in fields(SchedulerSettings)} & {f.name for f in fields(ServiceSettings)}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.models import Message, Run
 from duvo_tui.emulator.testing import running_emulator
-from duvo_tui.service import DuvoService, ServiceSettings
+from duvo_tui.service import DuvoService
 from duvo_tui.service.poller import MESSAGE_PAGE
 from duvo_tui.service.store import RunStore
+from tests.settings import service_settings
 from tests.test_service import fast_settings, wait_until
 
 BOUND = 300
@@ -139,10 +140,10 @@ async def test_the_dashboard_shows_a_dropped_run_whole_when_it_is_selected_again
 
     with running_emulator(speed=400, chatty_messages=CHATTY) as emu:
         client = DuvoClient(emu.base_url, emu.api_key)
-        settings = ServiceSettings(
-            focus_interval=0.2,
+        settings = service_settings(
+            min_interval=0.2,
             focus_status_interval=0.2,
-            active_interval=0.3,
+            interval=0.3,
             waiting_interval=0.5,
             max_interval=1.0,
             max_held_messages=BOUND,

@@ -16,15 +16,16 @@ from duvo_tui.config import Profile
 from duvo_tui.readonly import ReadOnlyError
 from duvo_tui.readonly_client import guard_client
 from duvo_tui.service.responder import Submission
-from duvo_tui.service.service import DuvoService, ServiceSettings
+from duvo_tui.service.service import DuvoService
 from duvo_tui.ui.app import DuvoApp, make_app
 from duvo_tui.ui.chrome.header import DashboardHeader
 from duvo_tui.ui.chrome.profile_marks import header_color
 from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
 from duvo_tui.ui.stream.messages_pane import MessagesPane
 from tests.feed_service import wait_until
+from tests.settings import service_settings
 
-FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.3)
+FAST = service_settings(min_interval=0.2, focus_status_interval=0.2, interval=0.3, waiting_interval=0.3)
 
 
 def waiting_run(emulator: Any) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from duvo_tui.service.scheduler import Job, Scheduler, SchedulerSettings
+from duvo_tui.service.scheduler import Job, Scheduler
+from tests.settings import scheduler_settings
 
 
 def drain(s: Scheduler, now: float) -> list[Job]:
@@ -30,7 +31,7 @@ def test_terminal_runs_are_polled_at_the_normal_pace_only_after_a_poke():
     s.poke("done", 100.0)
     assert drain(s, 100.0) == [Job("status", "done")]
     s.status_done("done", 100.0, "running", changed=True)
-    assert drain(s, 100.0 + s.settings.active_interval) == [Job("status", "done")]
+    assert drain(s, 100.0 + s.settings.poll.interval) == [Job("status", "done")]
     s.status_done("done", 103.0, "completed", changed=True)
     # Still within the poke window: looked at again at the normal pace, then left to the slow looks.
     assert drain(s, 110.0) == [Job("status", "done")]
@@ -38,11 +39,11 @@ def test_terminal_runs_are_polled_at_the_normal_pace_only_after_a_poke():
     assert drain(s, 1000.0) == []
     assert s.next_job(1000.0, spare=True) == Job("status", "done")
     s.status_done("done", 1000.0, "completed", changed=False)
-    assert s.timers["done"].status_due == 1000.0 + s.settings.terminal_interval
+    assert s.timers["done"].status_due == 1000.0 + s.settings.poll.idle_interval
 
 
 def test_terminal_runs_are_looked_at_slowly_with_spare_room():
-    s = Scheduler(SchedulerSettings(terminal_interval=60.0))
+    s = Scheduler(scheduler_settings(idle_interval=60.0))
     s.add_run("done", "completed", 0.0)
     assert s.next_job(59.0, spare=True) is None  # not due yet
     assert s.seconds_until_due(59.0, spare=True) == 1.0
@@ -54,11 +55,11 @@ def test_terminal_runs_are_looked_at_slowly_with_spare_room():
     # Resumed elsewhere: the slow look sees it running, and from then on it is polled like any active run.
     assert s.next_job(120.5, spare=True) == Job("status", "done")
     s.status_done("done", 120.5, "running", changed=True)
-    assert s.next_job(120.5 + s.settings.active_interval) == Job("status", "done")
+    assert s.next_job(120.5 + s.settings.poll.interval) == Job("status", "done")
 
 
 def test_terminal_runs_never_take_a_slot_while_other_jobs_are_due():
-    s = Scheduler(SchedulerSettings(terminal_interval=1.0, active_interval=1.0, waiting_interval=1.0))
+    s = Scheduler(scheduler_settings(idle_interval=1.0, interval=1.0, waiting_interval=1.0))
     for i in range(5):
         s.add_run(f"done{i}", "completed", 0.0)
     s.add_run("active", "running", 0.0)
@@ -77,7 +78,7 @@ def test_terminal_runs_never_take_a_slot_while_other_jobs_are_due():
     assert set(picked[:4]) == {"active", "waiting", "focus"} and picked.count("focus") == 2
     assert sorted(picked[4:]) == [f"done{i}" for i in range(5)]
     # And over time, answers coming back: a finished run's look is chosen only in a step where nothing else is due.
-    s = Scheduler(SchedulerSettings(terminal_interval=0.5, active_interval=0.3, max_interval=0.3))
+    s = Scheduler(scheduler_settings(idle_interval=0.5, interval=0.3, max_interval=0.3))
     for i in range(20):
         s.add_run(f"done{i}", "completed", 0.0)
     for i in range(4):
@@ -110,7 +111,7 @@ def test_a_poked_terminal_run_is_not_held_back_for_spare_room():
 
 
 def test_with_the_team_listing_terminal_runs_are_left_to_the_sweeps():
-    s = Scheduler(SchedulerSettings(terminal_interval=1.0, sweep_interval=2.0, idle_sweep_interval=12.0))
+    s = Scheduler(scheduler_settings(idle_interval=1.0, sweep_interval=2.0, idle_sweep_interval=12.0))
     s.set_team_listing(True, 0.0)
     s.add_run("done", "completed", 0.0)
     assert s.next_job(0.0, spare=True) == Job("sweep", offset=0)
@@ -125,7 +126,7 @@ def test_with_the_team_listing_terminal_runs_are_left_to_the_sweeps():
 
 
 def test_intervals_back_off_while_nothing_changes_and_tighten_on_change():
-    settings = SchedulerSettings(active_interval=2.0, backoff=2.0, max_interval=16.0)
+    settings = scheduler_settings(interval=2.0, backoff=2.0, max_interval=16.0)
     s = Scheduler(settings)
     s.add_run("r", "running", 0.0)
     now = 0.0
@@ -142,7 +143,7 @@ def test_intervals_back_off_while_nothing_changes_and_tighten_on_change():
 
 
 def test_a_backlog_takes_turns_with_other_runs():
-    s = Scheduler(SchedulerSettings(active_interval=1.0))
+    s = Scheduler(scheduler_settings(interval=1.0))
     s.add_run("big", "running", 0.0, follow=True)
     s.next_job(0.0)  # big's status
     s.status_done("big", 0.0, "running", changed=False)
@@ -163,7 +164,7 @@ def test_a_backlog_takes_turns_with_other_runs():
 
 
 def test_transient_errors_back_off_one_run_only():
-    s = Scheduler(SchedulerSettings(active_interval=1.0))
+    s = Scheduler(scheduler_settings(interval=1.0))
     s.add_run("bad", "running", 0.0)
     s.add_run("good", "running", 0.0)
     jobs = drain(s, 0.0)
@@ -185,7 +186,7 @@ def test_transient_errors_back_off_one_run_only():
 
 
 def test_with_the_team_listing_sweeps_replace_single_polls_except_waiting_runs():
-    s = Scheduler(SchedulerSettings(sweep_interval=2.0))
+    s = Scheduler(scheduler_settings(sweep_interval=2.0))
     s.set_team_listing(True, 0.0)
     for i in range(150):
         s.add_run(f"r{i}", "running", 0.0)
@@ -200,7 +201,7 @@ def test_with_the_team_listing_sweeps_replace_single_polls_except_waiting_runs()
 
 
 def test_a_focused_run_polled_faster_than_the_pace_does_not_starve_the_others():
-    s = Scheduler(SchedulerSettings(focus_interval=0.0, focus_status_interval=0.0))
+    s = Scheduler(scheduler_settings(min_interval=0.0, focus_status_interval=0.0))
     s.add_run("other", "pending", 0.0)
     s.add_run("focus", "running", 0.0)
     s.focus("focus", 0.0)
@@ -218,7 +219,7 @@ def test_a_focused_run_polled_faster_than_the_pace_does_not_starve_the_others():
 
 
 def test_an_in_flight_waiting_listing_is_not_reported_as_due():
-    s = Scheduler(SchedulerSettings(sweep_interval=2.0))
+    s = Scheduler(scheduler_settings(sweep_interval=2.0))
     s.team_listing = True
     s.team_total = 250  # more than one page: waiting runs get a listing of their own
     s._waiting_sweep_due = 0.0

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import itertools
 
-from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler, SchedulerSettings
+from duvo_tui.service.scheduler import TEAM_PAGE, Job, Scheduler
+from tests.settings import scheduler_settings
 
 SETTINGS = dict(
     sweep_interval=2.0,
     idle_sweep_interval=12.0,
     quiet_after=20.0,
-    terminal_interval=60.0,
-    focus_interval=1.0,
+    idle_interval=60.0,
+    min_interval=1.0,
     focus_status_interval=1.5,
 )
 
 
 def listing_scheduler(**overrides) -> Scheduler:
-    s = Scheduler(SchedulerSettings(**{**SETTINGS, **overrides}))
+    s = Scheduler(scheduler_settings(**{**SETTINGS, **overrides}))
     s.set_team_listing(True, 0.0)
     return s
 

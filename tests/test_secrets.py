@@ -23,8 +23,9 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
 from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service import events as ev
-from duvo_tui.service.service import DuvoService, ServiceSettings
+from duvo_tui.service.service import DuvoService
 from duvo_tui.ui.app import make_app
+from tests.settings import service_settings
 from tests.test_hostile_dashboard import screen_text, wait_until
 
 SECRET = "dv_live_9Qx7Lm2Pz8Kw4Rt6Vy1Bn3Hd5Jf0Gs"
@@ -59,7 +60,7 @@ def test_dashboard_session_shows_and_logs_no_key(emu, tmp_path, caplog):
 
     async def scenario() -> None:
         client = DuvoClient(emu.base_url, SECRET)
-        service = DuvoService(client, settings=ServiceSettings(), state_dir=tmp_path / "state", team_id=emu.team_id)
+        service = DuvoService(client, settings=service_settings(), state_dir=tmp_path / "state", team_id=emu.team_id)
         app = make_app(service, _profile(emu), on_close=client.aclose)
         async with app.run_test(size=(160, 50), notifications=True) as pilot:
             await wait_until(pilot, lambda: app.service_started)

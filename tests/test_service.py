@@ -15,6 +15,7 @@ from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service import DuvoService, ServiceSettings
 from duvo_tui.service import events as ev
 from duvo_tui.service.responder import Submission
+from tests.settings import service_settings
 
 
 class CountingTransport(httpx.AsyncHTTPTransport):
@@ -59,9 +60,9 @@ def make_client(emu, transport=None, key=None) -> DuvoClient:
 def fast_settings(**overrides) -> ServiceSettings:
     """Short intervals: the emulator runs at speed 50 and has a high limit in these tests."""
     values = dict(
-        focus_interval=0.2,
+        min_interval=0.2,
         focus_status_interval=0.3,
-        active_interval=0.2,
+        interval=0.2,
         waiting_interval=0.5,
         max_interval=1.0,
         sweep_interval=0.3,
@@ -69,7 +70,7 @@ def fast_settings(**overrides) -> ServiceSettings:
         save_interval=0.2,
     )
     values.update(overrides)
-    return ServiceSettings(**values)
+    return service_settings(**values)
 
 
 async def started(client, state_dir, **kwargs) -> tuple[DuvoService, Recorder]:
@@ -331,7 +332,7 @@ async def test_unfocused_runs_reach_their_end_while_a_focused_run_waits(tmp_path
     """Default intervals: the focused run waiting for a person must not starve runs started beside it."""
     with running_emulator(speed=50) as emu:
         async with make_client(emu) as client:
-            settings = ServiceSettings(run_listing=listing != "none")
+            settings = service_settings(run_listing=listing != "none")
             team = {"team_id": emu.team_id} if listing == "team" else {}
             service, _ = await started(client, tmp_path, settings=settings, **team)
             try:
@@ -341,8 +342,7 @@ async def test_unfocused_runs_reach_their_end_while_a_focused_run_waits(tmp_path
                 fails = await service.start_run(emu.agents["fails"])
                 quick = await service.start_run(emu.agents["quick"])
                 await wait_until(
-                    lambda: service.run(fails.id).status == "failed"
-                    and service.run(quick.id).status == "completed",
+                    lambda: service.run(fails.id).status == "failed" and service.run(quick.id).status == "completed",
                     timeout=5,
                 )
             finally:
@@ -350,12 +350,12 @@ async def test_unfocused_runs_reach_their_end_while_a_focused_run_waits(tmp_path
 
 
 async def test_a_finished_run_resumed_elsewhere_is_seen_without_the_team_listing(tmp_path):
-    """No team listing: finished runs get a slow look (``terminal_interval``) with spare room, so a message
+    """No team listing: finished runs get a slow look (``idle_interval``) with spare room, so a message
     posted to one from another client (which makes it run again) is noticed."""
     with running_emulator(speed=50, rate_limit=100_000) as emu:
         transport = CountingTransport()
         async with make_client(emu, transport) as client, make_client(emu) as web_app:
-            settings = fast_settings(terminal_interval=1.0, poke_window=0.5, run_listing=False)
+            settings = fast_settings(idle_interval=1.0, poke_window=0.5, run_listing=False)
             service, rec = await started(client, tmp_path, settings=settings)
             try:
                 run = await service.start_run(emu.agents["quick"])
@@ -383,4 +383,4 @@ async def test_a_finished_run_resumed_elsewhere_is_seen_without_the_team_listing
                 seen_after = time.monotonic() - posted_at
             finally:
                 await service.close()
-        assert seen_after <= settings.terminal_interval + 0.5, seen_after
+        assert seen_after <= settings.schedule.poll.idle_interval + 0.5, seen_after

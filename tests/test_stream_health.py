@@ -13,10 +13,11 @@ from duvo_tui.api.models import Run
 from duvo_tui.config import Profile
 from duvo_tui.emulator.testing import running_emulator
 from duvo_tui.service import events as ev
-from duvo_tui.service.service import DuvoService, ServiceSettings
+from duvo_tui.service.service import DuvoService
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.stream.stream_health import STALE_AFTER, StreamHealth
 from tests.feed_service import FeedService, wait_until
+from tests.settings import service_settings
 
 
 class Clock:
@@ -114,7 +115,7 @@ async def test_the_messages_pane_shows_the_stream_state():
 async def test_a_gap_in_the_stream_is_backfilled_without_skipping(tmp_path):
     with running_emulator(speed=20, chatty_messages=120) as emu:
         client = DuvoClient(emu.base_url, emu.api_key, max_retries=0)
-        fast = ServiceSettings(focus_interval=0.1, focus_status_interval=0.2, active_interval=0.2, max_interval=1.0)
+        fast = service_settings(min_interval=0.1, focus_status_interval=0.2, interval=0.2, max_interval=1.0)
         service = DuvoService(client, fast, state_dir=tmp_path)
         await service.start()
         try:
@@ -129,9 +130,7 @@ async def test_a_gap_in_the_stream_is_backfilled_without_skipping(tmp_path):
             record = emu.state.runs[run.id]
             assert len(record.messages) > len(service.messages(run.id)), "no gap to backfill"
             emu.restart()
-            while record.status not in ("completed", "failed") or len(service.messages(run.id)) < len(
-                record.messages
-            ):
+            while record.status not in ("completed", "failed") or len(service.messages(run.id)) < len(record.messages):
                 assert time.monotonic() < deadline + 20, (record.status, len(service.messages(run.id)))
                 await asyncio.sleep(0.1)
             got = [m.id for m in service.messages(run.id)]

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
-from duvo_tui.service.service import DuvoService, ServiceSettings
+from duvo_tui.service.service import DuvoService
 from duvo_tui.ui.app import DuvoApp, make_app
 from duvo_tui.ui.chrome.help_screen import HelpScreen
 from duvo_tui.ui.dialogs import ConfirmScreen, StartRunScreen
@@ -20,8 +20,9 @@ from duvo_tui.ui.runs.run_list import RunList
 from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
 from duvo_tui.ui.stream.message_stream import MessageStream
 from tests.feed_service import wait_until
+from tests.settings import service_settings
 
-FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
+FAST = service_settings(min_interval=0.2, focus_status_interval=0.2, interval=0.3, waiting_interval=0.5)
 
 
 def demo_profile(emulator: Any, **extra: Any) -> Profile:

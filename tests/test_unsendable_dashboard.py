@@ -11,12 +11,13 @@ from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile
 from duvo_tui.emulator.scenarios import NOTES_QUESTION
 from duvo_tui.service.drafts import DraftStore
-from duvo_tui.service.service import DuvoService, ServiceSettings
+from duvo_tui.service.service import DuvoService
 from duvo_tui.ui.app import make_app
 from tests.feed_service import wait_until
 from tests.hitl_harness import FormHarness, wait_for_request
+from tests.settings import service_settings
 
-FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
+FAST = service_settings(min_interval=0.2, focus_status_interval=0.2, interval=0.3, waiting_interval=0.5)
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.config import Profile, WatchFolder
 from duvo_tui.emulator.testing import running_emulator
-from duvo_tui.service.service import DuvoService, ServiceSettings
+from duvo_tui.service.service import DuvoService
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.sandbox.sandbox_tree import SandboxTree
 from duvo_tui.ui.sandbox.upload_status import UploadStatus
 from tests.feed_service import wait_until
+from tests.settings import service_settings
 
-FAST = ServiceSettings(focus_interval=0.2, focus_status_interval=0.2, active_interval=0.3, waiting_interval=0.5)
+FAST = service_settings(min_interval=0.2, focus_status_interval=0.2, interval=0.3, waiting_interval=0.5)
 
 
 async def test_the_profiles_watched_folder_is_uploaded_while_the_dashboard_is_open(tmp_path):

@@ -121,7 +121,7 @@ async def test_runs_started_here_get_the_webhook_url_and_events_refresh_them(tmp
         async with DuvoClient(emu.base_url, emu.api_key, max_retries=1) as client:
             # Slow polling: the human request must arrive through the webhook's refresh.
             settings = fast_settings(
-                active_interval=30.0, max_interval=60.0, webhook_listen="127.0.0.1:0", webhook_secret=SECRET
+                interval=30.0, max_interval=60.0, webhook_listen="127.0.0.1:0", webhook_secret=SECRET
             )
             service = DuvoService(client, settings=settings, state_dir=tmp_path)
             rec = Recorder()

@@ -99,7 +99,7 @@ def build_service(
     from duvo_tui import locations
     from duvo_tui.service.service import DuvoService, ServiceSettings
 
-    settings = ServiceSettings.from_profile(profile) if hasattr(ServiceSettings, "from_profile") else ServiceSettings()
+    settings = ServiceSettings.from_profile(profile)
     if webhook_listen:
         settings.webhook_listen = webhook_listen
         settings.webhook_secret = webhook_secret

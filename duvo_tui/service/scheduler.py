@@ -14,7 +14,7 @@ after a per-class offset, so that:
 The rate budget is spent on change. The focused run's messages and status are fetched about once a
 second only while it moves (pending, starting, running, or just after a person acted on it: a post, an
 answer, a stop, a refresh: :meth:`poke`); focused and finished or waiting for a person, it is looked at
-every ``terminal_interval``, or at once when a sweep or a status poll shows it changed. The listing is
+every ``idle_interval``, or at once when a sweep or a status poll shows it changed. The listing is
 swept every ``sweep_interval`` while something moves, something changed lately or a person is at the
 keys (:meth:`person_active`), and every ``idle_sweep_interval`` after ``quiet_after`` seconds of none of
 that. With more than one page, the first page (the newest runs) is every other sweep; the older pages
@@ -24,7 +24,7 @@ take turns in between. A run is polled by itself only when every page was swept 
 Intervals adapt: a status poll that saw no change multiplies the run's interval by ``backoff``
 (up to ``max_interval``), one that saw a change resets it. A terminal run is polled at the normal
 pace only for a while after something that can change it happened here (a posted message, a stop, an
-answer: :meth:`poke`); otherwise it is looked at every ``terminal_interval`` (someone may post to it
+answer: :meth:`poke`); otherwise it is looked at every ``idle_interval`` (someone may post to it
 elsewhere, which makes it active again), and only with spare capacity: such a job is chosen only when
 no other job is due and the caller says it has room (``next_job(now, spare=True)``). With the team
 listing, the sweeps cover terminal runs too, so they are not fetched one by one.
@@ -37,6 +37,7 @@ import math
 from dataclasses import dataclass, field
 
 from duvo_tui.api.status import RunStatus
+from duvo_tui.intervals import PollSettings
 
 __all__ = ["Job", "RunTimer", "Scheduler", "SchedulerSettings"]
 
@@ -63,31 +64,23 @@ def resting(status: str) -> bool:
 
 @dataclass
 class SchedulerSettings:
-    """Intervals in seconds (the service's settings extend these)."""
+    """Intervals in seconds: a person's (``poll``, the config's ``[poll]`` table) and the scheduler's own."""
 
-    focus_interval: float = 1.0
-    """Messages of the focused run."""
+    poll: PollSettings = field(default_factory=PollSettings)
+    """``min_interval``: messages of the focused run; ``interval``: first interval of an active run, grown while
+    nothing changes up to ``max_interval``; ``idle_interval``: a finished run is looked at this often, with spare
+    capacity only (it may be resumed elsewhere); ``sweep_interval`` / ``idle_sweep_interval``: between two listing
+    pages while something moves, changed lately or a person is at the keys / after ``quiet_after`` seconds of
+    none of that."""
     focus_status_interval: float = 1.5
     """Status of the focused run (also fetched at once when its messages show a change)."""
-    active_interval: float = 2.0
-    """First interval of an active run; grows while nothing changes."""
     waiting_interval: float = 10.0
     """First interval of a run waiting for a person (only an answer given elsewhere changes it)."""
-    max_interval: float = 30.0
-    """No run is polled less often than this (terminal ones aside)."""
-    terminal_interval: float = 60.0
-    """A finished run is looked at this often, with spare capacity only (it may be resumed elsewhere)."""
     backoff: float = 1.5
     """Interval factor after a poll that saw no change."""
-    sweep_interval: float = 2.0
-    """Seconds between two listing pages while something moves, changed lately, or a person is at the keys."""
-    idle_sweep_interval: float = 12.0
-    """Seconds between two listing pages after ``quiet_after`` seconds of nothing moving or changing."""
-    quiet_after: float = 20.0
-    """Seconds without a moving run, a change or a key press before the sweeps slow down."""
     waiting_sweep_interval: float = 3.0
     """Seconds between two listings of waiting runs (only when the team has more than one page; every
-    ``terminal_interval`` once quiet)."""
+    ``poll.idle_interval`` once quiet)."""
     backlog_gap: float = 0.0
     """Delay before the next page of a backlog (the deadline ordering interleaves it with other runs)."""
     poke_window: float = 30.0
@@ -154,7 +147,7 @@ class Scheduler:
         timer = self.timers.get(run_id)
         if timer is None:
             timer = RunTimer(status=status, interval=self._base(status))
-            timer.status_due = now + self.settings.terminal_interval if RunStatus(status).is_finished else now
+            timer.status_due = now + self.settings.poll.idle_interval if RunStatus(status).is_finished else now
             if self.team_listing:
                 timer.swept_at = now  # the next sweeps will cover it
             self.timers[run_id] = timer
@@ -205,11 +198,11 @@ class Scheduler:
 
     def _liven(self, now: float) -> None:
         """Something changed or a person acted: the sweeps are fast for ``quiet_after`` seconds."""
-        self._lively_until = max(self._lively_until, now + self.settings.quiet_after)
+        self._lively_until = max(self._lively_until, now + self.settings.poll.quiet_after)
         fast = self.settings
         if self._sweep_due is not None:
             sent = self._sweep_sent.get("sweep", -math.inf)
-            self._sweep_due = min(self._sweep_due, max(now, sent + fast.sweep_interval))
+            self._sweep_due = min(self._sweep_due, max(now, sent + fast.poll.sweep_interval))
         if self._waiting_sweep_due is not None:
             sent = self._sweep_sent.get("waiting_sweep", -math.inf)
             self._waiting_sweep_due = min(self._waiting_sweep_due, max(now, sent + fast.waiting_sweep_interval))
@@ -349,7 +342,7 @@ class Scheduler:
         return _WAITING if timer.status == RunStatus.WAITING else _ACTIVE
 
     def _base(self, status: str) -> float:
-        return self.settings.waiting_interval if status == RunStatus.WAITING else self.settings.active_interval
+        return self.settings.waiting_interval if status == RunStatus.WAITING else self.settings.poll.interval
 
     # ------------------------------------------------------------------ results
 
@@ -397,7 +390,7 @@ class Scheduler:
         if changed or status != timer.status:
             timer.interval = self._base(status)
         else:
-            timer.interval = min(settings.max_interval, max(timer.interval, 0.1) * settings.backoff)
+            timer.interval = min(settings.poll.max_interval, max(timer.interval, 0.1) * settings.backoff)
         self._note_status(timer, status, now)
         timer.status = status
         run_focused = self.focused is not None and self.timers.get(self.focused) is timer
@@ -405,10 +398,10 @@ class Scheduler:
             timer.status_due = now + settings.focus_status_interval
         elif run_focused:
             # In view but at rest: a slow look (a change shown by a sweep, or a person acting, looks at once).
-            slow = settings.terminal_interval if self.team_listing or status != RunStatus.WAITING else timer.interval
+            slow = settings.poll.idle_interval if self.team_listing or status != RunStatus.WAITING else timer.interval
             timer.status_due = now + slow
         elif RunStatus(status).is_finished and now >= timer.poked_until:
-            timer.status_due = now + settings.terminal_interval  # a slow look, with spare capacity only
+            timer.status_due = now + settings.poll.idle_interval  # a slow look, with spare capacity only
         else:
             timer.status_due = now + timer.interval
 
@@ -422,11 +415,11 @@ class Scheduler:
         timer.backlog = backlog
         focused = run_id == self.focused
         if focused:
-            timer.strict_at = now + self.settings.focus_interval
+            timer.strict_at = now + self.settings.poll.min_interval
         if backlog:
             timer.messages_due = now + self.settings.backlog_gap
         elif focused and self._moving(timer, now):
-            timer.messages_due = now + self.settings.focus_interval
+            timer.messages_due = now + self.settings.poll.min_interval
         else:
             timer.messages_due = None  # fetched again when the run is seen to change
         if got and focused and timer.status_due is not None:
@@ -439,7 +432,7 @@ class Scheduler:
         """A job failed: back its run off (transient errors grow the delay), or retry a sweep later."""
         if job.kind in ("sweep", "waiting_sweep"):
             self._sweeps_in_flight.discard(job.kind)
-            delay = self.settings.sweep_interval * (2 if transient else 5)
+            delay = self.settings.poll.sweep_interval * (2 if transient else 5)
             if job.kind == "sweep":
                 self._sweep_due = now + delay
             else:
@@ -450,7 +443,8 @@ class Scheduler:
             return
         timer.in_flight.discard(job.kind)
         timer.errors += 1
-        delay = min(self.settings.max_error_backoff, 0.5 * 2**timer.errors) if transient else self.settings.max_interval
+        settings = self.settings
+        delay = min(settings.max_error_backoff, 0.5 * 2**timer.errors) if transient else settings.poll.max_interval
         if job.kind == "status":
             timer.status_due = now + delay
         else:
@@ -471,7 +465,7 @@ class Scheduler:
         settings = self.settings
         lively = self.lively(now)
         if job.kind == "waiting_sweep":
-            interval = settings.waiting_sweep_interval if lively else settings.terminal_interval
+            interval = settings.waiting_sweep_interval if lively else settings.poll.idle_interval
             self._waiting_sweep_due = now + interval
             return
         self.team_total = max(0, total)
@@ -488,4 +482,4 @@ class Scheduler:
                 following = job.offset + TEAM_PAGE
                 self._older_offset = following if following < self.team_total else TEAM_PAGE
             self._sweep_offset = 0
-        self._sweep_due = now + (settings.sweep_interval if lively else settings.idle_sweep_interval)
+        self._sweep_due = now + (settings.poll.sweep_interval if lively else settings.poll.idle_sweep_interval)

@@ -44,6 +44,7 @@ from duvo_tui.service.store import RunStore, TrackedRun, state_file_for
 
 if TYPE_CHECKING:
     from duvo_tui.api.client import DuvoClient
+    from duvo_tui.config import Profile as ConfigProfile
     from duvo_tui.config import WatchFolder
     from duvo_tui.service.uploads import Uploads
 
@@ -58,9 +59,11 @@ _BUDGET_TICK = 1.0
 
 
 @dataclass
-class ServiceSettings(SchedulerSettings):
-    """How the service polls and listens: the scheduler's intervals (seconds) and these."""
+class ServiceSettings:
+    """How the service polls and listens: the scheduler's intervals and these."""
 
+    schedule: SchedulerSettings = dataclasses.field(default_factory=SchedulerSettings)
+    """The intervals the scheduler plans requests with (a person's ``[poll]`` among them)."""
     concurrency: int = 3
     """Requests in flight at once."""
     save_interval: float = 2.0
@@ -85,19 +88,9 @@ class ServiceSettings(SchedulerSettings):
     emulator's ``chatty`` scenario costs (large tool arguments), about 160 MB at worst."""
 
     @classmethod
-    def from_profile(cls, profile: Any) -> ServiceSettings:
-        """Settings from a config profile (its ``poll`` intervals and ``team_id``)."""
-        poll = getattr(profile, "poll", None)
-        settings = cls(team_id=getattr(profile, "team_id", None))
-        if poll is not None:
-            settings.focus_interval = max(0.2, float(poll.min_interval))
-            settings.active_interval = max(settings.focus_interval, float(poll.interval))
-            settings.max_interval = max(settings.active_interval, float(poll.max_interval))
-            settings.terminal_interval = max(float(poll.idle_interval), settings.max_interval)
-            settings.sweep_interval = float(poll.sweep_interval)
-            settings.idle_sweep_interval = max(settings.sweep_interval, float(poll.idle_sweep_interval))
-            settings.quiet_after = float(poll.quiet_after)
-        return settings
+    def from_profile(cls, profile: ConfigProfile) -> ServiceSettings:
+        """Settings from a config profile: its ``[poll]`` intervals (each bound kept) and its ``team_id``."""
+        return cls(schedule=SchedulerSettings(poll=profile.poll.ordered()), team_id=profile.team_id)
 
 
 def _budget_shown(event: ev.BudgetChanged) -> tuple[Any, ...]:
@@ -136,7 +129,7 @@ class DuvoService:
         self.store = RunStore(path)
         self.drafts: DraftStore | None = DraftStore(state_dir) if state_dir else None
         """Answers in progress, kept until the server confirmed them (None: nothing persists)."""
-        self.scheduler = Scheduler(self.settings)
+        self.scheduler = Scheduler(self.settings.schedule)
         self.clock = clock
         self.poller = Poller(
             client,
