@@ -1,26 +1,48 @@
-"""Notifications are small, stacked in a corner, and never over the pane being used at 80x24."""
+"""Notifications are small, stacked in a corner, and never over the header or the pane being used."""
 
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Tab
 from textual.widgets._toast import Toast
 
 from tests.feed_service import wait_until
+from tests.screen_reading import screen_lines
 from tests.test_hitl_screen import dashboard
 
 
+def assert_clear(app, size) -> None:
+    screen = app.screen_dashboard
+    pane = screen.pane(screen.active_pane)
+    header = screen.query_one("#header").region
+    tabs = [tab.region for tab in screen.query(Tab) if tab.region]
+    # What shows of each, after clipping: a toast beyond its rack's view (more than fit) is not drawn.
+    toasts = [app.screen.find_widget(toast).visible_region for toast in app.screen.query(Toast)]
+    toasts = [region for region in toasts if region]
+    assert toasts
+    for region in toasts:
+        assert region.width <= size[0] // 2, region  # small
+        assert region.right >= size[0] - 3 or region.x <= 2, region  # in a corner
+        assert not region.overlaps(pane.region), f"{region} covers the focused pane at {pane.region}"
+        assert not region.overlaps(header), f"{region} covers the header at {header}"
+        for tab in tabs:
+            assert not region.overlaps(tab), f"{region} covers a tab at {tab}"
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_toasts_stay_clear_of_the_focused_pane(emulator, tmp_path, size):
+async def test_toasts_stay_clear_of_the_header_and_the_focused_pane(emulator, tmp_path, size):
     async with dashboard(emulator, tmp_path, size) as (app, pilot, service):
         for scenario in ("questions", "approval"):
             await service.start_run(emulator.agents[scenario], message="x")
         await wait_until(pilot, lambda: len(app.screen_dashboard.requests) == 2)
         await wait_until(pilot, lambda: len(list(app.screen.query(Toast))) >= 2)
         await pilot.pause(0.3)
-        screen = app.screen_dashboard
-        pane = screen.pane(screen.active_pane)
-        toasts = [toast.region for toast in app.screen.query(Toast)]
-        for region in toasts:
-            assert region.width <= size[0] // 2, region  # small
-            assert region.right >= size[0] - 3, region  # in the right-hand corner
-            assert not region.overlaps(pane.region), f"{region} covers the focused pane at {pane.region}"
+        assert_clear(app, size)
+        # The header still reads whole: the person's name and the waiting count are not hidden.
+        assert "◆ 2 waiting" in screen_lines(app)[0]
+        # Every pane in turn, including the one in the corner where notifications go by default.
+        for key in ("2", "3", "4", "1"):
+            await pilot.press(key)
+            app.notify(f"after {key}", title="A notice")
+            await pilot.pause(0.3)
+            assert_clear(app, size)

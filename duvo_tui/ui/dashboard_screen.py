@@ -112,6 +112,7 @@ class DashboardScreen(Screen):
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
+        self.call_after_refresh(self._place_notifications)
 
     @property
     def is_narrow(self) -> bool:
@@ -129,6 +130,7 @@ class DashboardScreen(Screen):
         self.active_pane = index
         for number, pane_id in enumerate(PANE_IDS):
             self.query_one(f"#{pane_id}").set_class(number == index, "-active")
+        self._place_notifications()
         tabs = self.query_one(Tabs)
         if tabs.active != f"tab-{index}":
             tabs.active = f"tab-{index}"
@@ -197,6 +199,13 @@ class DashboardScreen(Screen):
             for number, pane_id in enumerate(PANE_IDS):
                 self.query_one(f"#{pane_id}").set_class(number == index, "-active")
             self.query_one(Tabs).active = f"tab-{index}"
+            self._place_notifications()
+
+    def _place_notifications(self) -> None:
+        """Notifications sit in the bottom-right corner; when the pane there is the one in use, in the left one."""
+        pane = self.pane(self.active_pane).region
+        corner = bool(pane) and pane.right >= self.region.right - 1 and pane.bottom >= self.region.bottom - 2
+        self.set_class(corner and not self.is_narrow, "-notify-left")
 
     # --- the panes, and what passes between them ---------------------------------------------------------
 
@@ -314,8 +323,7 @@ class DashboardScreen(Screen):
                 if self.request_pane.resolved(event):
                     runs.mark_pending(event.run_id, False)
                     self._waiting_changed()
-                if event.run_id == self.selected:
-                    self._show_request()
+                self._show_request()  # the selected run's request, or how many others wait (the form's "n next")
                 self.request_pane.went_away(event)
             case ev.BudgetChanged() | ev.ConnectionLost() | ev.ConnectionRestored():
                 self.header.take(event)
@@ -337,8 +345,7 @@ class DashboardScreen(Screen):
         is_new = self.request_pane.appeared(request)
         self.runs_pane.mark_pending(request.run_id, True)
         self._waiting_changed()
-        if request.run_id == self.selected:
-            self._show_request()
+        self._show_request()  # the selected run's request, or how many others wait (the form's "n next")
         if is_new:
             row = self.run_list.row(request.run_id)
             self.request_pane.announce(row.agent if row else short_id(request.run_id), request)

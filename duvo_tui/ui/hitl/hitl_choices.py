@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -72,8 +73,9 @@ class ChoiceList(Widget, can_focus=True):
     def row_count(self) -> int:
         return len(self.question.options) + 1
 
-    def render(self) -> Text:
-        text = Text(no_wrap=False, end="")
+    def _rows(self) -> list[Text]:
+        """One Text per row: the options, then "Other" (a row wraps when its label and description are long)."""
+        rows: list[Text] = []
         multi = self.question.multi_select
         for index, option in enumerate(self.question.options):
             picked = option.label in self.chosen
@@ -83,12 +85,51 @@ class ChoiceList(Widget, can_focus=True):
             line.append(clean_line(option.label, 200), style="bold" if picked else "")
             if option.description:
                 line.append("  — " + clean_line(option.description, 300))  # server text: full contrast, not dim
-            text.append_text(line)
-            text.append("\n")
+            rows.append(line)
         pointer = "▸ " if self.cursor == len(self.question.options) and self.has_focus else "  "
         other_number = len(self.question.options) + 1
-        text.append(f"{pointer}{other_number if other_number <= 9 else ' '} … {OTHER_LABEL}", style="italic")
-        return text
+        rows.append(Text(f"{pointer}{other_number if other_number <= 9 else ' '} … {OTHER_LABEL}", style="italic"))
+        return rows
+
+    def render(self) -> Text:
+        return Text("\n", no_wrap=False, end="").join(self._rows())
+
+    def cursor_lines(self) -> tuple[int, int]:
+        """The first line of the cursor's row inside this widget's content, and how many lines it takes."""
+        width = max(1, self.content_size.width)
+        console = self.app.console
+        top = 0
+        for index, row in enumerate(self._rows()):
+            height = max(1, len(row.wrap(console, width)))
+            if index == self.cursor:
+                return top, height
+            top += height
+        return top, 1
+
+    def reveal_cursor(self) -> None:
+        """Scroll every container around this list so that the cursor's row is on screen."""
+        if not self.is_attached or not self.has_focus:
+            return
+        top, height = self.cursor_lines()
+        virtual = self.virtual_region
+        gutter = self.styles.gutter
+        region = Region(virtual.x, virtual.y + gutter.top + top, virtual.width, height)
+        widget: Widget = self
+        while isinstance(widget.parent, Widget):
+            container = widget.parent
+            offset = container.scroll_to_region(region, animate=False, immediate=True)
+            # Into the parent's own coordinates, as Textual's scroll_to_widget does.
+            region = (
+                region.translate(-offset)
+                .translate(container.styles.margin.top_left)
+                .translate(container.styles.border.spacing.top_left)
+                .translate(container.virtual_region_with_margin.offset)
+                .grow(container.styles.margin)
+                .intersection(container.virtual_region_with_margin)
+            )
+            if not region:
+                return
+            widget = container
 
     def on_focus(self) -> None:
         self.refresh()
@@ -98,6 +139,8 @@ class ChoiceList(Widget, can_focus=True):
 
     def watch_cursor(self) -> None:
         self.refresh()
+        # The row under the cursor must be on screen, however many options the question has.
+        self.call_after_refresh(self.reveal_cursor)
 
     def pick(self, index: int) -> None:
         """Choose (single) or toggle (multi) option ``index``; the row after the options is "Other"."""

@@ -160,7 +160,10 @@ class HumanRequestForm(Vertical, can_focus=True):
             return
         if request is None and current is not None and run_id == current.run_id:
             self._went_away()
+            self._render_keys()
             return
+        if request is None and current is None:
+            return  # nothing shown, nothing to show: only the count of other waiting requests changed
         self._save_now()
         self._request = request
         self._agent = agent
@@ -287,7 +290,9 @@ class HumanRequestForm(Vertical, can_focus=True):
         elif not request.is_answerable:
             keys.update(Text("Nothing can be sent from here · ↑↓ scroll · n next"))
         elif request.is_approval:
-            keys.update(Text("a approve · d deny (then y to confirm, any other key cancels) · ↑↓ scroll · n next"))
+            next_key = " · n next" if self._waiting_elsewhere else ""  # only what works now
+            # Short lines rather than one that wraps mid-hint in a narrow pane.
+            keys.update(Text(f"a approve · d deny\nthen y confirms, any other key cancels\n↑↓ scroll{next_key}"))
         else:
             keys.update(
                 Text(
