@@ -426,6 +426,9 @@ class DashboardScreen(Screen):
             return None
         if action in ("next_waiting", "inbox") and not self.requests:
             return False  # the footer offers only what works now: nothing waits for a person
+        if action == "next_waiting" and set(self.requests) == {self.selected} and self.populated:
+            # The only waiting request is the one in the request pane already: n would go nowhere from there.
+            return self.active_pane != 3
         return True
 
     def action_start_run(self) -> None:
