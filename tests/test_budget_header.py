@@ -82,6 +82,14 @@ async def test_no_words_mean_a_count_that_stays_put_while_a_reset_cycles():
         assert "135" not in header_text(app) and "59s" not in header_text(app)
 
 
+def shows_the_servers_count(app, emulator, others: int) -> bool:
+    """True when the header shows the requests the emulator received from us, and what it says is left."""
+    received = len(emulator.state.requests_between(0))
+    ours, left = received - others, 300 - received
+    text = header_text(app)
+    return our_count(app) == ours and f"server {left} left" in text and (not others or f"+{others} by" in text)
+
+
 class ShiftedClock:
     """The monotonic clock, moved forward on demand (a minute passes in an instant)."""
 
@@ -104,21 +112,21 @@ async def test_the_gauge_falls_back_to_zero_a_minute_after_the_dashboard_goes_qu
             sandbox = await service.create_sandbox()
             for _ in range(4):
                 await service.list_files(sandbox.sandbox_id)
-            await wait_until(pilot, lambda: our_count(app) == 6, within=30)
-            assert "server 294 left" in header_text(app)
+            # What the gauge says is judged against what the emulator received (one fresh key, one window: every
+            # request so far is ours), not against a count fixed in advance that any extra request would upset.
+            await wait_until(pilot, lambda: shows_the_servers_count(app, emulator, others=0), within=30)
+            assert our_count(app) >= 6  # the first request (who the key is), the sandbox and the four listings
             # A colleague's script on the same key sends 30 requests; our next answer shows the server's count.
             headers = {"Authorization": f"Bearer {emulator.api_key}"}
             async with httpx.AsyncClient(base_url=emulator.base_url, headers=headers) as other:
                 for _ in range(30):
                     await other.get(f"/v1/sandboxes/{sandbox.sandbox_id}/files")
             await service.list_files(sandbox.sandbox_id)
-            await wait_until(pilot, lambda: "by others" in header_text(app), within=30)
-            assert our_count(app) == 7
+            await wait_until(pilot, lambda: shows_the_servers_count(app, emulator, others=30), within=30)
             assert "+30 by others" in header_text(app)
-            assert "server 263 left" in header_text(app)
             # A quiet minute: the count falls to zero by itself, and the server's window (and its word) is over.
             clock.shift += 61.0
-            await wait_until(pilot, lambda: our_count(app) == 0, within=10)
+            await wait_until(pilot, lambda: our_count(app) == 0, within=30)
             text = header_text(app)
             assert "by others" not in text and "server" not in text
     finally:

@@ -60,7 +60,7 @@ class Gate:
 
         self.state.count_request(scope.get("method", ""), scope["path"])
         decision = self.limiter.hit(_token(scope))
-        injected = self.state.rate_limited_for()
+        injected = self.state.rate_limited_for() or self.state.take_forced_limit()
         if injected > 0:
             retry = max(1, math.ceil(injected))
             decision = Decision(False, decision.limit, 0, time.time() + retry)

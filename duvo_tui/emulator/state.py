@@ -282,6 +282,7 @@ class EmulatorState:
         self._lock = threading.Lock()
         self._rate_limited_until = 0.0
         self._fail_next: list[int] = []
+        self._limit_next: list[float] = []
         self._requests: collections.deque[tuple[float, str, str]] = collections.deque(maxlen=_REQUEST_LOG)
 
     # --- lookups ---------------------------------------------------------------------------
@@ -315,6 +316,16 @@ class EmulatorState:
         """Seconds left of an injected 429 period (0 when none)."""
         return max(0.0, self._rate_limited_until - time.time())
 
+    def limit_next(self, n: int = 1, retry_after: float = 1.0) -> None:
+        """Answer the next ``n`` API requests with 429 and ``retry_after`` (however late they arrive)."""
+        with self._lock:
+            self._limit_next.extend([retry_after] * n)
+
+    def take_forced_limit(self) -> float:
+        """The retry-after of the next 429 asked for by :meth:`limit_next` (0 when none)."""
+        with self._lock:
+            return self._limit_next.pop(0) if self._limit_next else 0.0
+
     def fail_next(self, n: int = 1, status: int = 502) -> None:
         """Answer the next ``n`` API requests with ``status`` (a transient server error)."""
         with self._lock:
@@ -327,6 +338,7 @@ class EmulatorState:
     def clear_faults(self) -> None:
         with self._lock:
             self._fail_next.clear()
+            self._limit_next.clear()
             self._rate_limited_until = 0.0
 
     # --- the request log (safe to call from any thread) ----------------------------------------
