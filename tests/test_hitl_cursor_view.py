@@ -122,3 +122,18 @@ async def test_on_the_dashboard_n_next_shows_once_a_second_request_waits(emulato
         assert "Next waiting" in screen_lines(app)[-1]
         await pilot.press("n")  # and it goes there
         await wait_until(pilot, lambda: "3 question(s)" in screen_text(app))
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_request_answered_elsewhere_offers_n_only_when_another_request_waits(size):
+    login = HumanRequest(id="req-login", run_id="run-login", title="Sign in to the ERP", type="login")
+    app = FormInAPane()
+    async with app.run_test(size=size) as pilot:
+        form = app.query_one(HumanRequestForm)
+        form.show(login, agent="Importer", waiting_elsewhere=0)
+        await pilot.pause()
+        assert "Nothing can be sent from here" in screen_text(app)
+        assert "n next" not in screen_text(app)
+        form.show(login, agent="Importer", waiting_elsewhere=1)
+        await pilot.pause()
+        assert "n next" in screen_text(app)

@@ -282,15 +282,15 @@ class HumanRequestForm(Vertical, can_focus=True):
     def _render_keys(self) -> None:
         request = self._request
         keys = self.query_one("#hitl-keys", Static)
+        next_key = " · n next" if self._waiting_elsewhere else ""  # only what works now
         if request is None:
             keys.update("")
         elif self._answered or self._request_closed:
             more = self._waiting_elsewhere
             keys.update(Text(f"n: next waiting request ({more} more)" if more else "Nothing else waits for you."))
         elif not request.is_answerable:
-            keys.update(Text("Nothing can be sent from here · ↑↓ scroll · n next"))
+            keys.update(Text(f"Nothing can be sent from here · ↑↓ scroll{next_key}"))
         elif request.is_approval:
-            next_key = " · n next" if self._waiting_elsewhere else ""  # only what works now
             # Short lines rather than one that wraps mid-hint in a narrow pane.
             keys.update(Text(f"a approve · d deny\nthen y confirms, any other key cancels\n↑↓ scroll{next_key}"))
         else:
