@@ -46,7 +46,7 @@ def _owner(state: Any, api_key: str) -> str | None:
 def _seed(state: Any, team_id: str, api_key: str, count: int) -> tuple[list[str], str]:
     """Make ``count`` runs that are finished or waiting (call on the emulator's loop); returns (ids, focused id)."""
     from duvo_tui.emulator.run_driver import add_message
-    from duvo_tui.emulator.state import HumanRequestRecord, RunRecord
+    from duvo_tui.emulator.state import HumanRequestRecord
 
     now = time.time()
     owner = _owner(state, api_key)
@@ -54,22 +54,11 @@ def _seed(state: Any, team_id: str, api_key: str, count: int) -> tuple[list[str]
     ids: list[str] = []
     focused = ""
     for i in range(count):
-        agent = agents[i % len(agents)]
-        number, _ = state.next_run_number(agent)
         created = now - 3600 - 60 * (count - i)  # the last made is the newest
         waiting = i % _WAITING_EVERY == _WAITING_EVERY - 1
         status = "waiting" if waiting else _STATUSES[i % len(_STATUSES)]
-        run = RunRecord(
-            id=str(uuid.uuid4()),
-            agent=agent,
-            team_id=team_id,
-            run_number=number,
-            title=f"{agent.name} #{number}",
-            status=status,
-            created_at=created,
-            updated_at=created,
-            user_id=owner,
-            started_at=created + 1,
+        run, _ = state.new_run(
+            agents[i % len(agents)], team_id, user_id=owner, status=status, created_at=created, started_at=created + 1
         )
         add_message(run, "text", "user", text_content=f"Nightly job {i}")
         for step in range(3 if i < count - 1 else 30):
@@ -90,7 +79,6 @@ def _seed(state: Any, team_id: str, api_key: str, count: int) -> tuple[list[str]
             run.completed_at = run.updated_at
         if status == "completed":
             focused = run.id  # the newest completed run
-        state.runs[run.id] = run
         ids.append(run.id)
     return ids, focused
 
@@ -98,22 +86,8 @@ def _seed(state: Any, team_id: str, api_key: str, count: int) -> tuple[list[str]
 def _start_streaming_run(state: Any, team_id: str, api_key: str) -> str:
     """A new run that says something every half second until the emulator stops (call on its loop)."""
     from duvo_tui.emulator import run_driver
-    from duvo_tui.emulator.state import RunRecord
 
-    agent = state.agent_by_scenario("chatty")
-    number, nth = state.next_run_number(agent)
-    now = time.time()
-    run = RunRecord(
-        id=str(uuid.uuid4()),
-        agent=agent,
-        team_id=team_id,
-        run_number=number,
-        title=f"{agent.name} #{number}",
-        status="pending",
-        created_at=now,
-        updated_at=now,
-        user_id=_owner(state, api_key),
-    )
+    run, nth = state.new_run(state.agent_by_scenario("chatty"), team_id, user_id=_owner(state, api_key))
 
     async def stream(ctx: Any) -> None:
         line = 0
@@ -122,7 +96,6 @@ def _start_streaming_run(state: Any, team_id: str, api_key: str) -> str:
             ctx.say(f"Reading log line {line}.")
             await ctx.pause(0.5)
 
-    state.runs[run.id] = run
     run_driver.start_run(state, run, stream, f"stream:{nth}")
     return run.id
 

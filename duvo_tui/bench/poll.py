@@ -31,7 +31,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,25 +76,10 @@ def _create_runs(state: Any, team_id: str, scenarios: list[str], owner: str | No
     """Create runs inside the emulator (call on its loop), belonging to ``owner`` (a user id) when given."""
     from duvo_tui.emulator import run_driver
     from duvo_tui.emulator.scenarios import script_for
-    from duvo_tui.emulator.state import RunRecord
 
     ids = []
     for scenario in scenarios:
-        agent = state.agent_by_scenario(scenario)
-        number, nth = state.next_run_number(agent)
-        now = time.time()
-        run = RunRecord(
-            id=str(uuid.uuid4()),
-            agent=agent,
-            team_id=team_id,
-            run_number=number,
-            title=f"{agent.name} #{number}",
-            status="pending",
-            created_at=now,
-            updated_at=now,
-            user_id=owner,
-        )
-        state.runs[run.id] = run
+        run, nth = state.new_run(state.agent_by_scenario(scenario), team_id, user_id=owner)
         run_driver.start_run(state, run, script_for(scenario), f"{scenario}:{nth}")
         ids.append(run.id)
     return ids

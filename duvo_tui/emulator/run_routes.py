@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -69,24 +67,16 @@ async def start_run(state: EmulatorState, request: Request, caller: Caller) -> R
         caller.check_team(sandbox.team_id, "sandbox")
         if sandbox.expired():
             raise ApiError(404, "sandbox_expired", "The sandbox has expired; create a new one.")
-    now = time.time()
-    number, nth = state.next_run_number(agent)
     first_line = (message or "").strip().splitlines()[0][:80] if (message or "").strip() else ""
-    run = RunRecord(
-        id=str(uuid.uuid4()),
-        agent=agent,
-        team_id=caller.team_id,
-        run_number=number,
-        title=first_line or f"{agent.name} #{number}",
-        status="pending",
-        created_at=now,
-        updated_at=now,
+    run, nth = state.new_run(
+        agent,
+        caller.team_id,
         user_id=caller.user_id,
+        title=first_line,
         sandbox_id=sandbox_id,
         webhook_url=webhook_url,
         initial_message=message,
     )
-    state.runs[run.id] = run
     if message:
         run_driver.add_message(run, "text", "user", text_content=message)
     run_driver.start_run(state, run, script_for(agent.scenario), f"{agent.scenario}:{nth}")

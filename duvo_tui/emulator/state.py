@@ -300,6 +300,36 @@ class EmulatorState:
     def agent_by_key(self, key: str) -> Agent:
         return next(a for a in self.agents.values() if (a.key or a.scenario) == key)
 
+    def new_run(
+        self,
+        agent: Agent,
+        team_id: str,
+        *,
+        user_id: str | None = None,
+        title: str = "",
+        status: str = "pending",
+        created_at: float | None = None,
+        **details: Any,
+    ) -> tuple[RunRecord, int]:
+        """A new run of ``agent``, numbered and kept (its script is the caller's to start): the run, and its number
+        among the agent's own runs (for seeding). ``details`` are further :class:`RunRecord` fields."""
+        number, nth = self.next_run_number(agent)
+        now = time.time() if created_at is None else created_at
+        run = RunRecord(
+            id=str(uuid.uuid4()),
+            agent=agent,
+            team_id=team_id,
+            run_number=number,
+            title=title or f"{agent.name} #{number}",
+            status=status,
+            created_at=now,
+            updated_at=now,
+            user_id=user_id,
+            **details,
+        )
+        self.runs[run.id] = run
+        return run, nth
+
     def next_run_number(self, agent: Agent) -> tuple[int, int]:
         """The team-wide run number and this agent's own count (for seeding)."""
         count = self._agent_counts.get(agent.id, 0) + 1
