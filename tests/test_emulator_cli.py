@@ -98,3 +98,46 @@ def test_ctrl_c_stops_the_served_emulator_cleanly(served):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(10) == 0
     assert "Traceback" not in proc.stderr.read()
+
+
+def _send_half(base_url: str, head: str, body: bytes) -> None:
+    """Send ``head`` and part of a longer ``body`` than it declares, then go away (a client killed mid-upload)."""
+    host, port = re.match(r"http://([\d.]+):(\d+)", base_url).groups()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode() + body)
+        sock.shutdown(socket.SHUT_WR)
+
+
+def test_a_client_gone_mid_upload_is_one_quiet_line_not_a_traceback(served):
+    import httpx
+
+    proc, text = served
+    base_url = re.search(r"on (http://127\.0\.0\.1:\d+)", text).group(1)
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with httpx.Client(base_url=base_url, headers=headers) as http:
+        sandbox = http.post("/v1/sandboxes").json()["sandbox_id"]
+        url = http.post(f"/v1/sandboxes/{sandbox}/upload-urls", json={"path": "/workspace/big.bin"}).json()
+        # A presigned PUT and a direct multipart upload, each declaring a megabyte and sending 1 kB of it.
+        put_path = url["upload_url"].removeprefix(base_url)
+        _send_half(base_url, f"PUT {put_path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n", b"x" * 1024)
+        boundary = "b0undary"
+        part = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="path"\r\n\r\n/workspace/a.bin\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n'
+        ).encode() + b"y" * 1024
+        _send_half(
+            base_url,
+            f"POST /v1/sandboxes/{sandbox}/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 1048576\r\n\r\n",
+            part,
+        )
+        # The emulator keeps serving, and neither half-sent file shows up.
+        listing = http.get(f"/v1/sandboxes/{sandbox}/files").json()
+        assert "big.bin" not in json.dumps(listing) and "a.bin" not in json.dumps(listing)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(10) == 0
+    errors = proc.stderr.read()
+    assert "Traceback" not in errors and "ClientDisconnect" not in errors, errors
+    gone = [line for line in errors.splitlines() if "went away" in line]
+    assert len(gone) == 2, errors
+    assert "/upload/…" in errors and put_path not in errors  # the upload token is not written out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -16,6 +17,9 @@ from duvo_tui.emulator.gate import Gate
 from duvo_tui.emulator.state import EmulatorState
 
 __all__ = ["build_app"]
+
+# The server's own channel for what goes wrong around a request: one line each, where uvicorn writes its notes.
+log = logging.getLogger("uvicorn.error")
 
 _ERROR_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "file_too_large"}
 
@@ -56,11 +60,19 @@ def build_app(state: EmulatorState) -> Any:
         )
         return error_response(exc.status_code, code, message, headers=exc.headers)
 
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # A client that stops mid-upload (killed, timed out, offline) is an everyday event, not a server failure:
+        # nothing was stored, and nobody is left to answer.
+        path = request.url.path
+        path = "/upload/…" if path.startswith("/upload/") else path  # the token in it lets anyone upload there
+        log.warning("client went away during %s %s; nothing was stored", request.method, path)
+        return Response(status_code=400)
+
     async def server_error(request: Request, exc: Exception) -> Response:
         return error_response(500, "internal_error", "The emulator failed to handle this request.")
 
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={HTTPException: http_error, ClientDisconnect: client_gone, Exception: server_error},
     )
     return Gate(app, state)
