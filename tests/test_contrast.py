@@ -56,7 +56,7 @@ async def test_server_text_reaches_aa_on_every_shipped_theme():
                 if value < AA:
                     failures.append(f"{theme}: message {role} {value:.2f}")
             for name in RUN_LIST_TEXT:
-                value = ratio(runs._text_style(name), runs.rich_style)
+                value = ratio(runs._legible(name), runs.rich_style)
                 if value < AA:
                     failures.append(f"{theme}: {name} {value:.2f}")
             # Plain server text (message bodies, titles, questions) is the theme's foreground.

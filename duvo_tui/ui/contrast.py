@@ -8,11 +8,16 @@ fall under 2:1 against the background. Widgets that draw server text in such col
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.color import Color as RichColor
 from rich.style import Style
 from textual.color import Color
 
-__all__ = ["AA", "contrast_ratio", "legible", "legible_style"]
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+__all__ = ["AA", "LegibleStyles", "contrast_ratio", "legible", "legible_style"]
 
 AA = 4.5
 """WCAG 2 level AA for normal text."""
@@ -62,3 +67,23 @@ def legible_style(style: Style, base: Style) -> Style:
     if fixed == foreground:
         return style
     return style + Style(color=fixed.rich_color)
+
+
+class LegibleStyles:
+    """A widget's component styles, each made legible on the widget's own background, worked out once per theme:
+    ``styles("run-list--age")``. The widget calls :meth:`clear` from ``notify_style_update``."""
+
+    def __init__(self, widget: Widget) -> None:
+        self._widget = widget
+        self._styles: dict[str, Style] = {}
+
+    def __call__(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            widget = self._widget
+            style = self._styles[name] = legible_style(widget.get_component_rich_style(name), widget.rich_style)
+        return style
+
+    def clear(self) -> None:
+        """Forget every style (the theme or the widget's own style changed)."""
+        self._styles.clear()

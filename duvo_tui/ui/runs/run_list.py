@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from duvo_tui.ui.contrast import LegibleStyles
 from duvo_tui.ui.runs.run_format import STATUS_RANK, RunRow, format_age, status_look
 
 __all__ = ["SORT_ORDERS", "RunList"]
@@ -124,7 +125,8 @@ class RunList(ScrollView, can_focus=True):
         self._dirty = True
         self._cursor_id: str | None = None
         self._cursor = 0
-        self._legible: dict[str, Style] = {}
+        # Component styles made legible (WCAG AA) on the list's background, worked out once per theme.
+        self._legible = LegibleStyles(self)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._announced: str | None = None
 
@@ -324,7 +326,7 @@ class RunList(ScrollView, can_focus=True):
         symbol, word, kind = status_look(row.run.status)
         status_text = f" {symbol}" if status_w <= 2 else f" {symbol} {word}"
         title_w = max(0, width - status_w - agent_w - age_w - marker_w - 3)
-        get = self._text_style
+        get = self._legible
         base = self.rich_style
         cursor = self.get_component_rich_style("run-list--cursor") if is_cursor else Style()
         marker = "◆" if row.pending_request else " "
@@ -343,16 +345,7 @@ class RunList(ScrollView, can_focus=True):
         ]
         return Strip(segments, width).crop_extend(0, width, base + cursor)
 
-    def _text_style(self, name: str) -> Style:
-        """A component's style with its colour made legible (WCAG AA) on the list's background (cached per theme)."""
-        style = self._legible.get(name)
-        if style is None:
-            from duvo_tui.ui.contrast import legible_style
-
-            style = self._legible[name] = legible_style(self.get_component_rich_style(name), self.rich_style)
-        return style
-
     def notify_style_update(self) -> None:
-        self._legible = {}
+        self._legible.clear()
         super().notify_style_update()
         self.refresh()

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.actions import SkipAction
@@ -26,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from duvo_tui.api.models import Message
+from duvo_tui.ui.contrast import LegibleStyles
 from duvo_tui.ui.stream.message_layout import (
     Layout,
     LineStyles,
@@ -129,6 +129,7 @@ class MessageStream(ScrollView, can_focus=True):
         self._expanded: set[int] = set()
         self._cursor = 0
         self._cache: LRUCache[int, list[Text]] = LRUCache(512)
+        self._legible = LegibleStyles(self)  # the roles' styles, made legible on this theme's background
         self._layout = Layout(width=80)
         self._max_width = 0
         self._query: re.Pattern[str] | None = None
@@ -412,13 +413,7 @@ class MessageStream(ScrollView, can_focus=True):
 
     def _styles(self) -> LineStyles:
         """The roles' styles, each made legible (WCAG AA) on this theme's background."""
-        from duvo_tui.ui.contrast import legible_style
-
-        base = self.rich_style
-
-        def get(name: str) -> Style:
-            return legible_style(self.get_component_rich_style(name), base)
-
+        get = self._legible
         return LineStyles(
             user=get("message-stream--user"),
             assistant=get("message-stream--assistant"),
@@ -472,5 +467,6 @@ class MessageStream(ScrollView, can_focus=True):
         return strip.crop_extend(int(scroll_x), int(scroll_x) + width, style)
 
     def notify_style_update(self) -> None:
+        self._legible.clear()
         super().notify_style_update()
         self._cache.clear()
