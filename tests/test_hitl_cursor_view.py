@@ -117,14 +117,14 @@ async def test_on_the_dashboard_n_next_shows_once_a_second_request_waits(emulato
         await service.start_run(emulator.agents["approval"], message="pay")
         await wait_until(pilot, lambda: len(app.screen_dashboard.requests) == 1)
         await pilot.press("n")
-        await wait_until(pilot, lambda: "a approve" in screen_text(app))
+        await wait_until(pilot, lambda: "a approve" in screen_text(app) and "a Approve" in screen_lines(app)[-1])
         assert "n next" not in screen_text(app), screen_text(app)
-        assert "Next waiting" not in screen_lines(app)[-1]  # nor in the footer
+        assert "Next waiting" not in screen_lines(app)[-1]  # nor in the footer, once it shows the form's keys
         await service.start_run(emulator.agents["questions"], message="report")
         await wait_until(pilot, lambda: len(app.screen_dashboard.requests) == 2)
         await wait_until(pilot, lambda: "n next" in screen_text(app))
         assert "a approve" in screen_text(app)
-        assert "Next waiting" in screen_lines(app)[-1]
+        await wait_until(pilot, lambda: "Next waiting" in screen_lines(app)[-1])  # the footer follows
         await pilot.press("n")  # and it goes there
         await wait_until(pilot, lambda: "3 question(s)" in screen_text(app))
 
