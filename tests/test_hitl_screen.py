@@ -93,6 +93,12 @@ async def test_each_question_is_in_view_as_it_is_reached_and_the_answer_goes_onc
         record = next(iter(emulator.state.runs[run.id].requests.values()))
         assert record.responded_at is not None
         assert "Already answered" not in form.status_text
+        # Back on the sent form, the line saying it was sent is in view (not below the edge).
+        await pilot.press("4")
+        await pilot.pause(0.3)
+        view = app.screen_dashboard.query_one("#human-request-pane").scrollable_content_region
+        status = form.query_one("#hitl-status")
+        assert status.region and view.contains_region(status.region), screen_text(app)
 
 
 @pytest.mark.parametrize("size", SIZES)

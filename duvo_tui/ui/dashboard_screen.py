@@ -144,7 +144,8 @@ class DashboardScreen(Screen):
         if index == 3:
             for widget in self.query_one("#human-request").query("*"):
                 if widget.focusable:
-                    widget.focus()
+                    # The form scrolls itself: to the question it hands focus to, or to what became of it.
+                    widget.focus(scroll_visible=False)
                     return
         target.focus()
 

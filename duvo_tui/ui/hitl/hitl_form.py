@@ -406,6 +406,10 @@ class HumanRequestForm(Vertical, can_focus=True):
         if self._parked:
             self._parked = False
             return
+        if self._request is not None and not self.is_open and self._status:
+            # Back on a request already sent (or closed): what became of it is the line to read, wherever it is.
+            self.call_after_refresh(self._reveal, self.query_one("#hitl-status"))
+            return
         self._focus_first_open()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
