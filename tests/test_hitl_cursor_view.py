@@ -125,8 +125,12 @@ async def test_on_the_dashboard_n_next_shows_once_a_second_request_waits(emulato
         await wait_until(pilot, lambda: "n next" in screen_text(app))
         assert "a approve" in screen_text(app)
         await wait_until(pilot, lambda: "Next waiting" in screen_lines(app)[-1])  # the footer follows
-        await pilot.press("n")  # and it goes there
-        await wait_until(pilot, lambda: "3 question(s)" in screen_text(app))
+        form = app.screen_dashboard.query_one("#hitl-form")
+        shown = form.request.id
+        await pilot.press("n")  # and it goes there: to the other request
+        await wait_until(pilot, lambda: form.request is not None and form.request.id != shown)
+        head = "◆ Approval" if form.request.is_approval else "◆ 3 question(s)"
+        await wait_until(pilot, lambda: head in screen_text(app))
 
 
 @pytest.mark.parametrize("size", SIZES)
