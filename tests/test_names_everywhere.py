@@ -21,8 +21,12 @@ async def test_a_run_started_by_id_shows_its_assignment_name_and_title(emulator,
         # Named as soon as it is tracked: before any sweep or detail could bring the listing's agent_name.
         assert service.store.get(run.id).agent_name == NAME
         await wait_until(pilot, lambda: runs(app).row(run.id) is not None)
-        await pilot.pause(0.2)
-        row = next(line for line in screen_lines(app) if "Board pack" in line and "Waiting" in line)
+
+        def row_shown() -> str | None:
+            return next((line for line in screen_lines(app) if "Board pack" in line and "Waiting" in line), None)
+
+        await wait_until(pilot, lambda: row_shown() is not None)  # waiting a moment later on a loaded machine
+        row = row_shown() or ""
         shown = row.split("Board pack")[0]
         assert NAME[:8] in shown, screen_text(app)  # the column may cut the rest of the name
         assert emulator.agents["questions"][:8] not in shown
