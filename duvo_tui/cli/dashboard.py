@@ -155,52 +155,46 @@ def _run_app(
 
 SIGNAL_EXIT = {"SIGTERM": 0, "SIGHUP": 128 + 1}
 """Exit status after each signal that ends the dashboard cleanly: SIGTERM is a request to stop (a service
-manager, ``timeout``, ``kill``): 0. SIGHUP means the terminal went away: 129, as a shell reports a hang-up."""
+manager, ``timeout``, ``kill``): 0. SIGHUP means the terminal went away (or a lost terminal, without one): 129,
+as a shell reports a hang-up."""
+
+
+def exit_status(signum: int) -> int:
+    import signal
+
+    return SIGNAL_EXIT.get(signal.Signals(signum).name, 128 + signum)
 
 
 def run_until_signalled(app: Any) -> int:
-    """Run ``app`` until it exits or SIGTERM/SIGHUP arrives; then it closes as on ``q``.
+    """Run ``app`` until it exits, SIGTERM/SIGHUP arrives or its terminal goes away; then it closes as on ``q``.
 
     Without this a signal kills the process where it stands: the terminal stays in the alternate screen with
-    mouse reporting and raw mode on, and the session and the open drafts are not saved. Here the signal asks
+    mouse reporting and raw mode on, and the session and the open drafts are not saved; and a terminal that
+    goes away (a dropped SSH connection, a killed tmux session) leaves a process that never ends. Here each asks
     the app to exit, so it unmounts (saving the session and drafts), closes the service and restores the
-    terminal. A second signal while it closes is ignored; SIGKILL remains for a dashboard that hangs.
+    terminal; if that has not finished within a few seconds the process ends anyway (see :mod:`.hangup`).
     The exit status is :data:`SIGNAL_EXIT`'s, or 1 when the app failed.
     """
     import asyncio
     import signal
 
-    ended_by: list[int] = []
+    from duvo_tui.cli.hangup import StopGuard
 
-    def stop(signum: int) -> None:
-        if not ended_by:
-            ended_by.append(signum)
-            # The app's own quit (what ``q`` does): it saves the session while the panes still exist.
-            app.call_later(app.run_action, "quit")
+    guard = StopGuard(app, exit_status)
 
     async def run() -> Any:
-        loop = asyncio.get_running_loop()
-        handled = []
-        for name in SIGNAL_EXIT:
-            signum = getattr(signal, name, None)
-            if signum is None:
-                continue  # a platform without it
-            try:
-                loop.add_signal_handler(signum, stop, signum)
-            except (NotImplementedError, RuntimeError, ValueError):
-                continue
-            handled.append(signum)
+        signals = [getattr(signal, name) for name in SIGNAL_EXIT if hasattr(signal, name)]
+        guard.install(asyncio.get_running_loop(), signals)
         try:
             return await app.run_async()
         finally:
-            for signum in handled:
-                loop.remove_signal_handler(signum)
+            guard.uninstall()
 
     result = asyncio.run(run())
-    if app.return_code:
+    if app.return_code and not guard.ended_by:
         return int(app.return_code)  # the app failed (Textual printed why): never report success
-    if ended_by:
-        return SIGNAL_EXIT[signal.Signals(ended_by[0]).name]
+    if guard.ended_by:
+        return exit_status(guard.ended_by[0])
     return int(result or 0)
 
 
