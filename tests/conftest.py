@@ -7,24 +7,20 @@ from pathlib import Path
 
 import pytest
 
-WORKERS_PER_CORE = 2
-"""Most tests wait on sockets, timers and a redrawn screen rather than compute (a run of the suite keeps about one
-of two cores busy), so two workers a core finish sooner without starving each other."""
-MAX_WORKERS = 4
-"""The suite is checked on two cores, that is four workers."""
+MAX_WORKERS = 2
+"""The suite is checked on two workers; most tests wait on sockets and timers rather than compute. Four workers on
+two cores finish sooner (4.5 min instead of 6) but starve the browser and timing tests of CPU often enough to fail."""
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``-n auto`` (the default, see pyproject.toml): one process for a single file, else two workers a core, up to
-    four."""
+    """``-n auto`` (the default, see pyproject.toml): one process for a single file, else up to two workers."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own hook reads it
     paths = {Path(str(arg).split("::", 1)[0]).resolve() for arg in config.args}
     if len(paths) == 1 and next(iter(paths)).is_file():
         return 0  # a single file goes to one worker anyway: spare starting a second one
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(MAX_WORKERS, WORKERS_PER_CORE * cores)
+    return min(MAX_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 @pytest.fixture(autouse=True)
