@@ -210,12 +210,11 @@ class HumanRequestForm(Vertical, can_focus=True):
         self.refresh_bindings()
 
     def _sent_summary(self) -> str:
-        """What was sent, in one line: the verdict, or each question's header (or number) and its answer."""
+        """What was sent, in one line: each question's header (or number) and its answer. Nothing for an
+        approval: the outcome ("Approved." or "Denied.") says it already."""
         draft = self._draft
-        if draft is None:
+        if draft is None or draft.approved is not None:
             return ""
-        if draft.approved is not None:
-            return "(approved)" if draft.approved else "(denied)"
         parts = [
             f"{clean_line(block.question.header or str(block.number), 30)}: {clean_line(block.answer, 60)}"
             for block in self.query(QuestionBlock)
