@@ -113,7 +113,7 @@ def test_demo_approval_answered_with_keys_only(tmp_path: Path) -> None:
         terminal.press("a")
         terminal.wait_for("Press y to APPROVE")
         terminal.press("y")
-        terminal.wait_for("✓ Approved.")
+        terminal.wait_for("✓ Approved")
         total = len(terminal.keys_sent)
         print(f"\nkeys: {terminal.keys_sent} ({presses_to_reach} to reach the approval, {total} in all)")
         terminal.press("q")

@@ -159,7 +159,7 @@ def test_the_printed_address_opens_the_dashboard_and_an_approval_is_answered_wit
             raise AssertionError(f"n and a never reached the approval's confirmation:\n{screen.text[-1500:]}")
         mark = len(screen.text)
         page.keyboard.press("y")
-        wait_for_text(page, screen, "Approved.", since=mark)
+        wait_for_text(page, screen, "✓ Approved", since=mark)
         page.wait_for_timeout(500)
         shot = tmp_path / "serve-browser.png"
         page.screenshot(path=str(shot))

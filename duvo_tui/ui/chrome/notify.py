@@ -23,7 +23,19 @@ from duvo_tui.text import clean_line
 if TYPE_CHECKING:
     from textual.app import App
 
-__all__ = ["Notifier", "NotifySettings", "desktop_sequence", "detect_desktop_protocol"]
+__all__ = ["ONE_LINE", "Notifier", "NotifySettings", "desktop_sequence", "detect_desktop_protocol", "fits_one_line"]
+
+ONE_LINE = 31
+"""Cells of text a notification shows when it has one line (at 80x24 and on dialogs): ``Toast`` is 34 wide there
+(styles/dashboard.tcss), less its border and padding. A confirmation meant to be read whole stays within it."""
+
+
+def fits_one_line(text: str) -> bool:
+    """True when ``text`` is read whole in a one-line notification."""
+    from rich.cells import cell_len
+
+    return "\n" not in text and cell_len(text) <= ONE_LINE
+
 
 PROTOCOLS = ("osc9", "osc777")
 

@@ -32,6 +32,7 @@ from duvo_tui.service.drafts import Draft, DraftStore, QuestionDraft
 from duvo_tui.service.events import Event, HumanRequestResolved
 from duvo_tui.service.responder import Outcome
 from duvo_tui.text import clean, clean_line
+from duvo_tui.ui.chrome.notify import fits_one_line
 from duvo_tui.ui.hitl.hitl_choices import QuestionBlock
 from duvo_tui.ui.hitl.human_request_view import request_kind, web_app_only
 
@@ -102,7 +103,7 @@ class HumanRequestForm(Vertical, can_focus=True):
         run_id: str
         request_id: str
         summary: str
-        """One line saying what was sent."""
+        """One short line saying it was sent (and to whom, when that fits): a notification shows it whole."""
 
     def __init__(self, drafts: DraftStore | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -195,9 +196,8 @@ class HumanRequestForm(Vertical, can_focus=True):
             self._draft = None
             # Read-only from now on: nothing typed afterwards can change what was sent.
             self.query_one("#hitl-body").disabled = True
-            summary = f"✓ {outcome.message} {sent}".strip()
-            self._set_status(summary, "-ok", reveal=True)
-            self.post_message(self.Answered(self._request.run_id, self._request.id, summary))
+            self._set_status(f"✓ {outcome.message} {sent}".strip(), "-ok", reveal=True)
+            self.post_message(self.Answered(self._request.run_id, self._request.id, self._headline(outcome)))
         elif outcome.final:
             self._request_closed = True
             self._set_status(f"{outcome.message} Your draft is kept below.", "-error")
@@ -208,6 +208,13 @@ class HumanRequestForm(Vertical, can_focus=True):
             )
         self._render_keys()
         self.refresh_bindings()
+
+    def _headline(self, outcome: Outcome) -> str:
+        """``✓ Answers sent · reports``: the outcome and who asked, in a line a notification shows whole (the
+        form's own line says what was sent); who asked is left out when that would not fit."""
+        verdict = f"✓ {clean_line(outcome.message, 40).rstrip('.')}"
+        named = f"{verdict} · {clean_line(self._agent)}"
+        return named if self._agent and fits_one_line(named) else verdict
 
     def _sent_summary(self) -> str:
         """What was sent, in one line: each question's header (or number) and its answer. Nothing for an
