@@ -14,11 +14,16 @@ class FakeApp:
 
     def __init__(self) -> None:
         self.toasts: list[dict] = []
+        self.notifications: list = []
         self.written: list[str] = []
         self._driver = self
 
-    def notify(self, message: str, **kwargs) -> None:
-        self.toasts.append({"message": message, **kwargs})
+    def post_message(self, message) -> None:
+        notification = message.notification
+        self.toasts.append(
+            {"message": notification.message, "title": notification.title, "markup": notification.markup}
+        )
+        self.notifications.append(notification)
 
     def write(self, data: str) -> None:
         self.written.append(data)
@@ -78,3 +83,31 @@ def test_announce_uses_toast_bell_and_escape_as_configured():
     forced = FakeApp()
     Notifier(NotifySettings(bell=False, desktop="osc777"), env={}).announce(forced, "A", "T")
     assert forced.written == ["\x1b]777;notify;duvo-tui: A;T\x1b\\"]
+
+
+def test_a_request_arriving_while_the_last_announcement_shows_replaces_it_with_one_naming_both():
+    app = FakeApp()
+    notifier = Notifier(NotifySettings(bell=False, desktop="off"), env={})
+    notifier.announce(app, "reports", "A few questions")
+    notifier.announce(app, "invoices", "Approve €5?")
+    first, second = app.notifications
+    assert first.has_expired and not second.has_expired  # the first leaves the screen as the second arrives
+    assert second.title == "2 runs wait for you"
+    assert second.message.splitlines()[:2] == ["reports asks: A few questions", "invoices asks: Approve €5?"]
+    assert first.title != second.title  # never the same text twice
+
+    for n in range(3):
+        notifier.announce(app, f"run{n}", "T")
+    last = app.notifications[-1]
+    assert last.title == "5 runs wait for you" and last.message.startswith("… and 2 more")
+    assert sum(not n.has_expired for n in app.notifications) == 1
+
+
+def test_an_announcement_after_the_last_one_went_starts_afresh():
+    app = FakeApp()
+    notifier = Notifier(NotifySettings(bell=False, desktop="off"), env={})
+    notifier.announce(app, "reports", "A few questions")
+    app.notifications[0].timeout = 0  # it has left the screen
+    notifier.announce(app, "invoices", "Approve €5?")
+    assert app.notifications[1].title == "A run waits for you"
+    assert app.notifications[1].message == "invoices asks: Approve €5?  (n: answer it)"

@@ -41,7 +41,7 @@ async def test_toasts_stay_clear_of_the_header_and_the_focused_pane(emulator, tm
         for scenario in ("questions", "approval"):
             await service.start_run(emulator.agents[scenario], message="x")
         await wait_until(pilot, lambda: len(app.screen_dashboard.requests) == 2)
-        await wait_until(pilot, lambda: len(list(app.screen.query(Toast))) >= 2)
+        await wait_until(pilot, lambda: len(list(app.screen.query(Toast))) >= 1)
         await pilot.pause(0.3)
         assert_clear(app, size)
         # The header still reads whole: the person's name and the waiting count are not hidden.
@@ -53,3 +53,30 @@ async def test_toasts_stay_clear_of_the_header_and_the_focused_pane(emulator, tm
             await pilot.pause(0.3)
             assert_clear(app, size)
             assert f"Notice {key}" in screen_text(app)  # the newest shows, whatever came before it
+
+
+def drawn_toasts(app) -> list:
+    drawn = []
+    for toast in app.screen.query(Toast):
+        try:
+            if app.screen.find_widget(toast).visible_region:
+                drawn.append(toast)
+        except NoWidget:
+            continue
+    return drawn
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_two_requests_arriving_together_are_announced_once(emulator, tmp_path, size):
+    async with dashboard(emulator, tmp_path, size) as (app, pilot, service):
+        for scenario in ("questions", "approval"):
+            await service.start_run(emulator.agents[scenario], message="x")
+        await wait_until(pilot, lambda: len(app.screen_dashboard.requests) == 2)
+        await wait_until(pilot, lambda: "2 runs wait for you" in screen_text(app))
+        await pilot.pause(0.3)
+        shown = screen_text(app)
+        assert shown.count("2 runs wait for you") == 1 and "A run waits for you" not in shown, shown
+        announcements = [t for t in drawn_toasts(app) if "wait" in t._notification.title]
+        assert len(announcements) == 1, [t._notification for t in announcements]
+        said = announcements[0]._notification.message
+        assert "Quarterly Report Planning asks:" in said and "invoices asks:" in said, said

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from textual.notifications import Notification, Notify
+
 from duvo_tui.text import clean_line
 
 if TYPE_CHECKING:
@@ -100,8 +102,19 @@ def desktop_sequence(protocol: str, title: str, body: str) -> str:
     raise ValueError(f"unknown desktop notification protocol {protocol!r}")
 
 
+ANSWER_HINT = "n: answer it"
+TOAST_SECONDS = 8.0
+"""How long an announcement shows (from the latest request it names)."""
+LISTED = 3
+"""Requests named in one announcement; more are counted."""
+
+
 class Notifier:
-    """Announces new requests through an app (anything with ``notify``, ``bell`` and a driver)."""
+    """Announces new requests through an app (anything with ``post_message``, ``bell`` and a driver).
+
+    One announcement at a time: a request that arrives while the last announcement still shows replaces it with
+    one naming them all ("2 runs wait for you"), never a second toast saying the same.
+    """
 
     def __init__(self, settings: NotifySettings | None = None, env: Mapping[str, str] | None = None) -> None:
         self.settings = settings or NotifySettings.from_env(env)
@@ -111,22 +124,44 @@ class Notifier:
             self.protocol = None
         self.sent: list[str] = []
         """What was written to the terminal (for tests and the log)."""
+        self._toast: Notification | None = None
+        self._named: list[tuple[str, str, str]] = []
+        """What the toast on screen announces: (who, title, hint), oldest first."""
 
-    def announce(self, app: App[Any], who: str, title: str, hint: str = "n: answer it") -> None:
+    def announce(self, app: App[Any], who: str, title: str, hint: str = ANSWER_HINT) -> None:
         """Tell the person that ``who`` asks ``title`` (``hint``: what to do). Server text is shown literally."""
         who_text, title_text = clean_line(who, 80), clean_line(title or "a person is needed", 300)
         if self.settings.toast:
-            app.notify(
-                f"{who_text} asks: {title_text}  ({hint})",
-                title="A run waits for you",
-                severity="warning",
-                timeout=8,
-                markup=False,
-            )
+            self._show(app, (who_text, title_text, hint))
         if self.settings.bell:
             self._write(app, "\a")
         if self.protocol is not None:
             self._write(app, desktop_sequence(self.protocol, f"duvo-tui: {who_text}", title_text))
+
+    def _show(self, app: App[Any], entry: tuple[str, str, str]) -> None:
+        previous = self._toast
+        if previous is not None and not previous.has_expired:
+            # Still on screen: expired now, so the app drops it as the new one arrives (Notifications.add reaps
+            # what has expired, and the toast rack removes toasts no longer listed).
+            previous.timeout = 0
+            self._named.append(entry)
+        else:
+            self._named = [entry]
+        count = len(self._named)
+        if count == 1:
+            who, title, hint = entry
+            message, heading = f"{who} asks: {title}  ({hint})", "A run waits for you"
+        else:
+            lines = [
+                f"{who} asks: {title}" + ("" if hint == ANSWER_HINT else f"  ({hint})")
+                for who, title, hint in self._named[-LISTED:]
+            ]
+            if count > LISTED:
+                lines.insert(0, f"… and {count - LISTED} more")
+            lines.append("(n: next waiting · N: inbox)")
+            message, heading = "\n".join(lines), f"{count} runs wait for you"
+        self._toast = Notification(message, heading, "warning", TOAST_SECONDS, markup=False)
+        app.post_message(Notify(self._toast))
 
     def _write(self, app: App[Any], data: str) -> None:
         self.sent.append(data)
