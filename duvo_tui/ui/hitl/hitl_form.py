@@ -58,7 +58,12 @@ class HumanRequestForm(Vertical, can_focus=True):
     HumanRequestForm #hitl-head { height: auto; }
     HumanRequestForm #hitl-body { height: auto; }
     HumanRequestForm #hitl-description { height: auto; margin: 0; padding: 0; background: transparent; }
+    /* One blank line under the description, whatever follows (a question, the status or the keys): its last
+       block's own margin would add a second. */
+    HumanRequestForm #hitl-description > MarkdownBlock:last-child { margin-bottom: 0; }
     HumanRequestForm #hitl-status { height: auto; margin-top: 1; }
+    HumanRequestForm #hitl-status.-none { display: none; }
+    HumanRequestForm.-no-status #hitl-keys { margin-top: 1; }
     HumanRequestForm #hitl-status.-error { color: $error; text-style: bold; }
     HumanRequestForm #hitl-status.-ok { color: $success; text-style: bold; }
     HumanRequestForm #hitl-status.-ask { color: $warning; text-style: bold; }
@@ -314,6 +319,9 @@ class HumanRequestForm(Vertical, can_focus=True):
         status.update(Text(message))
         for name in ("-error", "-ok", "-ask"):
             status.set_class(name == kind, name)
+        # No empty line where there is nothing to say: the keys take the status line's blank above them.
+        status.set_class(not message, "-none")
+        self.set_class(not message, "-no-status")
         if reveal and message:
             self.call_after_refresh(self._reveal, status)
 
