@@ -100,3 +100,41 @@ async def test_runs_started_by_another_program_appear_in_the_dashboard(emulator,
         await wait_until(pilot, lambda: runs(app).row(run_id) is not None, within=10)
         row = runs(app).row(run_id)
         assert row.agent == "Daily Health Check" and row.title == "started from a script"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+async def test_a_key_that_may_not_read_its_profile_but_reads_runs_is_connected(emulator, tmp_path, size):
+    emulator.state.forbid("/v1/profile")  # 403 insufficient_scope there, as for a key made without that right
+    async with httpx.AsyncClient() as other_program:
+        response = await other_program.post(
+            f"{emulator.base_url}/v1/runs",
+            json={"agent_id": emulator.agents["quick"], "message": "started from a script"},
+            headers={"Authorization": f"Bearer {emulator.api_key}"},
+        )
+    run_id = response.json()["run"]["id"]
+    app, _service = await open_dashboard(emulator.base_url, emulator.api_key, tmp_path, size)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.service_started)
+        await wait_until(pilot, lambda: runs(app).row(run_id) is not None, within=10)
+        await wait_until(pilot, lambda: "● connected" in header_line(app), within=10)
+        await pilot.pause(0.5)  # whatever the first requests said has arrived by now
+        line = header_line(app)
+        assert "● connected" in line and "403" not in line and "✗" not in line, line
+        no_word_twice(line)
+        refusals = [str(n.message) for n in app._notifications if n.severity == "error"]
+        assert refusals == [], refusals
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+async def test_a_key_that_may_read_neither_profile_nor_runs_says_so_and_names_the_fix(emulator, tmp_path, size):
+    emulator.state.forbid("/v1/profile", "/v1/runs")
+    app, _service = await open_dashboard(emulator.base_url, emulator.api_key, tmp_path, size)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        started = time.monotonic()
+        await wait_until(pilot, lambda: "403" in header_line(app), within=10)
+        assert time.monotonic() - started < 5.0, "within the first requests' timeout"
+        line = header_line(app)
+        assert "✗ key may not read runs (403): use another key" in line and "connected" not in line, line
+        no_word_twice(line)
+        refusals = [str(n.message) for n in app._notifications if n.severity == "error"]
+        assert len(refusals) == 1 and "DUVO_API_KEY" in refusals[0] and "403" in refusals[0], refusals

@@ -70,6 +70,11 @@ class Gate:
             await _send_json(send, 429, {"error": "rate_limited", "message": message}, headers)
             return
 
+        if self.state.is_forbidden(scope["path"]):
+            message = "This API key lacks the permission for this request."
+            await _send_json(send, 403, {"error": "insufficient_scope", "message": message}, decision.headers())
+            return
+
         status = self.state.take_forced_failure()
         if status is None and options.fault_rate > 0 and self.state.fault_rng.random() < options.fault_rate:
             status = self.state.fault_rng.choice((500, 502))

@@ -1,7 +1,7 @@
 """The emulator's in-memory world: options, keys and teams, agents, runs, human requests, sandboxes.
 
 Everything here belongs to the server's event loop, except the fault controls
-(``inject_rate_limit``, ``fail_next``), which tests call from their own thread.
+(``inject_rate_limit``, ``fail_next``, ``forbid``), which tests call from their own thread.
 """
 
 from __future__ import annotations
@@ -282,6 +282,7 @@ class EmulatorState:
         self._lock = threading.Lock()
         self._rate_limited_until = 0.0
         self._fail_next: list[int] = []
+        self._forbidden: set[str] = set()
         self._limit_next: list[float] = []
         self._requests: collections.deque[tuple[float, str, str]] = collections.deque(maxlen=_REQUEST_LOG)
 
@@ -365,8 +366,19 @@ class EmulatorState:
         with self._lock:
             return self._fail_next.pop(0) if self._fail_next else None
 
+    def forbid(self, *paths: str) -> None:
+        """Answer every request to each of ``paths`` (exact paths, such as ``/v1/profile``) with 403
+        ``insufficient_scope``, as for a key created by someone without that permission."""
+        with self._lock:
+            self._forbidden.update(paths)
+
+    def is_forbidden(self, path: str) -> bool:
+        with self._lock:
+            return path in self._forbidden
+
     def clear_faults(self) -> None:
         with self._lock:
+            self._forbidden.clear()
             self._fail_next.clear()
             self._limit_next.clear()
             self._rate_limited_until = 0.0

@@ -66,6 +66,13 @@ class RunListing:
             page = await self.client.list_runs(limit=TEAM_PAGE, offset=offset, status=status, urgent=urgent)
         return page
 
+    async def probe(self) -> None:
+        """Read one run of the listing now: raises (``ForbiddenError`` and the like) when the key may not."""
+        if self.team_id:
+            await self.client.list_team_runs(self.team_id, limit=1, urgent=True)
+        else:
+            await self.client.list_runs(limit=1, urgent=True)
+
 
 class Sweep:
     """Applies listing pages to the tracked runs and the scheduler, emitting what changed."""

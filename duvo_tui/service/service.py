@@ -275,7 +275,9 @@ class DuvoService:
             self.poller.auth_failed = True
             return news
 
-        self.profile = await identify(self.client, self._emit, on_auth_failed=refused)
+        self.profile = await identify(
+            self.client, self._emit, on_auth_failed=refused, can_read_runs=self.poller.listing.probe
+        )
 
     async def _save_loop(self) -> None:
         while True:
@@ -531,7 +533,7 @@ class DuvoService:
     async def _retry_key(self) -> None:
         from duvo_tui.service.identity import identify_again
 
-        profile, refused = await identify_again(self.client, self._emit)
+        profile, refused = await identify_again(self.client, self._emit, self.poller.listing.probe)
         self.profile = profile or self.profile
         if not refused:
             self._emit(ev.ConnectionRestored())  # the refusal is over (a late "connected" does not say so)

@@ -167,7 +167,8 @@ class DashboardHeader(Widget):
                     "Set DUVO_API_KEY (or the profile's api_key in config.toml) to a valid key and start again. "
                     "Nothing is polled meanwhile; r tries the key again."
                     if event.status == 401
-                    else "The key is valid but has no access here: use a key of this team."
+                    else "The key is valid but may not read runs here: use a key made by someone with access to "
+                    "them (DUVO_API_KEY, or the profile's api_key in config.toml), and start again."
                 )
                 self._say(f"The API key was refused: {event.message}. {fix}", severity="error", timeout=20)
 
@@ -183,7 +184,7 @@ class DashboardHeader(Widget):
             return f"✗ unreachable · retry in {left}s" if left else "✗ unreachable · retrying now"
         if state == "auth failed":
             if self.auth_status == 403:
-                return "✗ key has no access (403)"
+                return "✗ key may not read runs (403): use another key"
             return "✗ key refused (401): check DUVO_API_KEY"
         return "◌ connecting"
 
