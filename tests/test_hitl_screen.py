@@ -137,3 +137,25 @@ async def test_sending_with_a_question_open_says_so_next_to_it(emulator, tmp_pat
         visible, why = focus_is_visible(app)
         assert visible, why
         assert app.sent == []
+
+
+async def test_key_4_pressed_before_the_request_arrives_hands_the_keys_to_the_form_when_it_does(tmp_path):
+    from duvo_tui.emulator.testing import running_emulator
+
+    # A slow emulator: the run asks its questions a second or more after it starts, well after 4 is pressed.
+    with running_emulator(speed=0.5) as slow:
+        async with dashboard(slow, tmp_path, (80, 24)) as (app, pilot, service):
+            run = await service.start_run(slow.agents["questions"], message="report")
+            screen = app.screen_dashboard
+            await wait_until(pilot, lambda: screen.run_list.row(run.id) is not None)
+            screen.run_list.select(run.id)
+            await pilot.press("4")
+            await pilot.pause(0.2)
+            assert run.id not in screen.requests, "the request came before 4 was pressed: nothing was tested"
+            assert app.screen.focused is screen.query_one("#human-request-pane")
+            await wait_until(pilot, lambda: run.id in screen.requests)
+            await wait_until(pilot, lambda: focused_question(app) is not None)
+            assert focused_question(app).number == 1
+            await pilot.press("2")  # a digit picks an option instead of switching panes
+            await pilot.pause(0.2)
+            assert screen.active_pane == 3 and focused_question(app).number == 2

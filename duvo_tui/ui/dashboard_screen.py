@@ -140,14 +140,10 @@ class DashboardScreen(Screen):
         self.call_after_refresh(self._focus_pane_widget, index, target)
 
     def _focus_pane_widget(self, index: int, target: Widget) -> None:
-        # The answering form, when there is one, takes focus in the request pane.
         if index == 3:
-            for widget in self.query_one("#human-request").query("*"):
-                if widget.focusable:
-                    # The form scrolls itself: to the question it hands focus to, or to what became of it.
-                    widget.focus(scroll_visible=False)
-                    return
-        target.focus()
+            self.request_pane.focus_control()  # the answering form, when there is one
+        else:
+            target.focus()
 
     def action_next_pane(self) -> None:
         self._tab(1)

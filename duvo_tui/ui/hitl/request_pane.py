@@ -109,6 +109,19 @@ class HumanRequestPane(Pane, VerticalScroll, can_focus=True):
         if form is not None:
             form.show(request, agent=agent, run_id=run_id, waiting_elsewhere=others)
         view.display = form is None or form.request is None
+        if request is not None and self.has_focus:
+            # The pane was focused before its request arrived (4 pressed as the run was chosen): the form takes
+            # the keys, so a and d, digits and typing land on it and not on the other panes.
+            self.call_after_refresh(self.focus_control)
+
+    def focus_control(self) -> None:
+        """Put the keys on the pane's main control: the answering form when it shows a request, else the pane."""
+        for widget in self.query_one("#human-request").query("*"):
+            if widget.focusable:
+                # The form scrolls itself: to the question it hands focus to, or to what became of it.
+                widget.focus(scroll_visible=False)
+                return
+        self.focus()
 
     def on_human_request_form_submit(self, event: HumanRequestForm.Submit) -> None:
         """Send the form's answer in a worker; its one outcome goes back to the form."""
