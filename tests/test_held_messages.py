@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from duvo_tui.api.client import DuvoClient
 from duvo_tui.api.models import Message, Run
-from duvo_tui.emulator.testing import running_emulator
+from duvo_tui.emulator.testing import EmulatorHandle, running_emulator
 from duvo_tui.service import DuvoService
 from duvo_tui.service.poller import MESSAGE_PAGE
 from duvo_tui.service.store import RunStore
@@ -96,7 +96,7 @@ async def test_held_messages_stay_bounded_and_a_dropped_run_pages_in_again() -> 
             totals: dict[str, int] = {}
             for run in runs:  # focus each in turn until all of it is held
                 service.focus(run.id)
-                await wait_until(lambda r=run: _complete(service, r.id), timeout=20)
+                await wait_until(lambda r=run: _complete(service, r.id, emu), timeout=20)
                 assert service.scheduler.focused == run.id
                 totals[run.id] = service.run(run.id).held
 
@@ -108,7 +108,7 @@ async def test_held_messages_stay_bounded_and_a_dropped_run_pages_in_again() -> 
             assert service.messages(first) == []
 
             service.focus(first)
-            await wait_until(lambda: _complete(service, first), timeout=20)
+            await wait_until(lambda: _complete(service, first, emu), timeout=20)
             assert [m.id for m in service.messages(first)] == await _server_ids(client, first)
             assert service.run(first).held == totals[first]
         finally:
@@ -121,12 +121,16 @@ async def test_held_messages_stay_bounded_and_a_dropped_run_pages_in_again() -> 
     assert dropped_while_focused == []
 
 
-def _complete(service: DuvoService, run_id: str) -> bool:
+def _complete(service: DuvoService, run_id: str, emu: EmulatorHandle) -> bool:
+    """Finished, and every message the server has is held (a total read before the run finished is not enough: on a
+    loaded machine the finished status can arrive while the last page fetched still counts fewer messages)."""
     tracked = service.run(run_id)
+    record = emu.state.runs[run_id]
     return (
         tracked is not None
         and tracked.run.status.is_finished
-        and tracked.message_total > 0
+        and record.status == tracked.run.status
+        and tracked.message_total == len(record.messages) > 0
         and tracked.held == tracked.message_total
     )
 
@@ -157,12 +161,12 @@ async def test_the_dashboard_shows_a_dropped_run_whole_when_it_is_selected_again
             runs = [await service.start_run(emu.agents["chatty"], message="go") for _ in range(3)]
             for run in runs:
                 app.screen_dashboard.select(run.id)
-                await settle(pilot, lambda r=run: _complete(service, r.id), within=20)
+                await settle(pilot, lambda r=run: _complete(service, r.id, emu), within=20)
             first = runs[0].id
             assert service.run(first).held == 0
 
             app.screen_dashboard.select(first)
-            await settle(pilot, lambda: _complete(service, first), within=20)
+            await settle(pilot, lambda: _complete(service, first, emu), within=20)
             await settle(pilot, lambda: stream.message_count == service.run(first).held)
             server: list[Message] = []
             while len(server) < service.run(first).message_total:
