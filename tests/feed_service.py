@@ -47,10 +47,10 @@ class FeedService(WatchOnly):
         pass
 
 
-async def wait_until(pilot, condition, within: float = 15.0) -> None:
-    """Let the app run until ``condition()`` holds; fail after ``within`` seconds."""
+async def wait_until(pilot, condition, within: float = 15.0, explain=None) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``within`` seconds, saying ``explain()`` if given."""
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError("condition not reached in time" + (f": {explain()}" if explain else ""))
         await pilot.pause(0.02)

@@ -154,6 +154,13 @@ async def test_watched_folders_of_a_read_only_profile_are_not_watched_and_it_say
     assert len(emulator.state.sandboxes) == 0
 
 
+def focus_story(app: DuvoApp) -> str:
+    """Where the keys are, and what the request pane holds (for a failure's message)."""
+    pane = app.screen_dashboard.request_pane
+    forms = [(form.request, form.display, form.focusable) for form in pane.query("#hitl-form")]
+    return f"focused {app.screen.focused!r} on {app.screen!r}; requests {list(pane.requests)}; forms {forms}"
+
+
 async def test_answering_from_the_request_pane_is_refused(emulator, tmp_path):
     run_id = await asyncio.to_thread(waiting_run, emulator)
     async with read_only_dashboard(emulator, tmp_path) as (app, pilot, service):
@@ -161,7 +168,9 @@ async def test_answering_from_the_request_pane_is_refused(emulator, tmp_path):
         app.screen_dashboard.select(run_id)
         app.screen_dashboard.action_show_pane(3)
         # The form has the keys before a is pressed (on a loaded machine it mounts a moment after the pane shows).
-        await wait_until(pilot, lambda: getattr(app.screen.focused, "id", None) == "hitl-form")
+        await wait_until(
+            pilot, lambda: getattr(app.screen.focused, "id", None) == "hitl-form", explain=lambda: focus_story(app)
+        )
         await pilot.press("a")
         await pilot.pause(0.1)
         await pilot.press("y")

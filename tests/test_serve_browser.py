@@ -9,6 +9,7 @@ to refresh ``screenshots/serve-browser.png`` from this test.
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pyte
 import pytest
 
 from tests.serve_support import ROOT, Served, start_serve
@@ -43,25 +45,42 @@ ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^
 
 
 class Screen:
-    """What the server sent the page's terminal, as text (escape sequences removed)."""
+    """What the server sent the page's terminal: as a stream of text (escape sequences removed), to see what a key
+    drew, and as the screen a terminal shows (a VT emulator fed the same bytes, sized as the page sized it), to read
+    what is on it now: a count that changes may be redrawn one cell at a time, so the stream alone can miss it."""
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.text = ""
+        self._terminal = pyte.Screen(80, 24)
+        self._bytes = pyte.ByteStream(self._terminal)
 
     def feed(self, payload: bytes | str) -> None:
         if isinstance(payload, bytes):
             self.text += ESCAPES.sub("", self._decoder.decode(payload))
+            self._bytes.feed(payload)
+
+    def sent(self, payload: bytes | str) -> None:
+        """The page tells the server its terminal's size in columns and rows: ``["resize", {width, height}]``."""
+        if isinstance(payload, str) and payload.startswith('["resize"'):
+            size = json.loads(payload)[1]
+            self._terminal.resize(lines=int(size["height"]), columns=int(size["width"]))
 
     def since(self, mark: int) -> str:
         return self.text[mark:]
 
+    @property
+    def shown(self) -> str:
+        """The terminal's screen now, one line per row."""
+        return "\n".join(line.rstrip() for line in self._terminal.display)
+
 
 def wait_for_text(page: Page, screen: Screen, text: str, *, since: int = 0, limit: float = 60.0) -> None:
+    """Until ``text`` was drawn after ``since`` (or, from the start, is on the screen now)."""
     deadline = time.monotonic() + limit
-    while text not in screen.since(since):
+    while text not in screen.since(since) and not (since == 0 and text in screen.shown):
         if time.monotonic() > deadline:
-            raise AssertionError(f"{text!r} never reached the browser; the end of what did:\n{screen.text[-1500:]}")
+            raise AssertionError(f"{text!r} never reached the browser; its screen shows:\n{screen.shown}")
         page.wait_for_timeout(100)  # lets Playwright deliver the websocket frames
 
 
@@ -80,7 +99,7 @@ def shown_request(page: Page, screen: Screen, *, since: int, limit: float = 20.0
             return found[-1]
         heads = found
         page.wait_for_timeout(500)
-    raise AssertionError(f"no request form was drawn:\n{screen.text[-1500:]}")
+    raise AssertionError(f"no request form was drawn; the screen shows:\n{screen.shown}")
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +143,7 @@ def test_the_printed_address_opens_the_dashboard_and_an_approval_is_answered_wit
     try:
         page = context.new_page()
         page.on("websocket", lambda websocket: websocket.on("framereceived", screen.feed))
+        page.on("websocket", lambda websocket: websocket.on("framesent", screen.sent))
         page.goto(served.url)
         # The token was swapped for a cookie the page's scripts cannot read, and left the address bar.
         assert page.url == served.base
@@ -156,7 +176,7 @@ def test_the_printed_address_opens_the_dashboard_and_an_approval_is_answered_wit
                     page.keyboard.press("Escape")
                     page.wait_for_timeout(700)
         else:
-            raise AssertionError(f"n and a never reached the approval's confirmation:\n{screen.text[-1500:]}")
+            raise AssertionError(f"n and a never reached the approval's confirmation; the screen:\n{screen.shown}")
         mark = len(screen.text)
         page.keyboard.press("y")
         wait_for_text(page, screen, "✓ Approved", since=mark)

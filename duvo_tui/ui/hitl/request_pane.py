@@ -112,7 +112,17 @@ class HumanRequestPane(Pane, VerticalScroll, can_focus=True):
         if request is not None and self.has_focus:
             # The pane was focused before its request arrived (4 pressed as the run was chosen): the form takes
             # the keys, so a and d, digits and typing land on it and not on the other panes.
-            self.call_after_refresh(self.focus_control)
+            self.call_after_refresh(self._keys_to_form)
+
+    def on_focus(self) -> None:
+        # However the pane itself came to have the keys (4, a click, focus handed back while the form was being
+        # built), they go on to the form when it shows a request.
+        self.call_after_refresh(self._keys_to_form)
+
+    def _keys_to_form(self) -> None:
+        form = self._form()
+        if self.has_focus and form is not None and form.request is not None:
+            form.focus(scroll_visible=False)  # the form scrolls itself to the question it hands focus to
 
     def focus_control(self) -> None:
         """Put the keys on the pane's main control: the answering form when it shows a request, else the pane."""
