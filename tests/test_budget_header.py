@@ -125,8 +125,14 @@ async def test_the_gauge_falls_back_to_zero_a_minute_after_the_dashboard_goes_qu
             await wait_until(pilot, lambda: shows_the_servers_count(app, emulator, others=30), within=30)
             assert "+30 by others" in header_text(app)
             # A quiet minute: the count falls to zero by itself, and the server's window (and its word) is over.
+            received = len(emulator.state.requests_between(0))
             clock.shift += 61.0
-            await wait_until(pilot, lambda: our_count(app) == 0, within=30)
+
+            def story() -> str:
+                later = emulator.state.requests_between(0)[received:]
+                return f"the header says {header_text(app)!r}; requests since the minute passed: {later}"
+
+            await wait_until(pilot, lambda: our_count(app) == 0, within=30, explain=story)
             text = header_text(app)
             assert "by others" not in text and "server" not in text
     finally:
