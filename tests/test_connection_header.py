@@ -17,6 +17,7 @@ from duvo_tui.config import Profile
 from duvo_tui.service.service import DuvoService
 from duvo_tui.ui.app import make_app
 from duvo_tui.ui.chrome.header import DashboardHeader
+from tests.screen_reading import screen_lines
 from tests.test_ui_dashboard import FAST, runs, wait_until
 
 SIZES = [(80, 24), (120, 40)]
@@ -61,7 +62,7 @@ async def test_a_wrong_key_says_so_and_names_the_fix(emulator, tmp_path, size):
         line = header_line(app)
         assert "✗ key refused (401): check DUVO_API_KEY" in line and "connected" not in line
         no_word_twice(line)
-        refusals = [str(n.message) for n in app._notifications if "refused" in str(n.message)]
+        refusals = [str(n.message) for n in app._notifications if "refused" in f"{n.title} {n.message}"]
         assert len(refusals) == 1 and "DUVO_API_KEY" in refusals[0], refusals
         # Asking again (a start that fails with 401) must not turn the header to "connected".
         await pilot.pause(1.5)
@@ -138,3 +139,43 @@ async def test_a_key_that_may_read_neither_profile_nor_runs_says_so_and_names_th
         no_word_twice(line)
         refusals = [str(n.message) for n in app._notifications if n.severity == "error"]
         assert len(refusals) == 1 and "DUVO_API_KEY" in refusals[0] and "403" in refusals[0], refusals
+
+
+def tab_row_notification(app) -> str:
+    """What the one-line notification on the tab row shows at 80x24 (right of the tabs)."""
+    line = screen_lines(app)[1]
+    assert "▌" in line, line
+    return line.split("▌", 1)[1].strip()
+
+
+@pytest.mark.parametrize(
+    ("key", "forbidden", "title"),
+    [
+        ("dv_wrong_key_0123456789abcdefghijklm", (), "The API key was refused"),
+        (None, ("/v1/profile", "/v1/runs"), "The API key may not read runs"),
+    ],
+    ids=["401", "403"],
+)
+async def test_a_refusal_reads_whole_in_one_line_at_80x24(emulator, tmp_path, key, forbidden, title):
+    emulator.state.forbid(*forbidden)
+    app, _service = await open_dashboard(emulator.base_url, key or emulator.api_key, tmp_path, (80, 24))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "▌" in screen_lines(app)[1], within=10)
+        await pilot.pause(0.3)
+        assert tab_row_notification(app) == title  # whole: a phrase, not a sentence cut off
+        (said,) = [n for n in app._notifications if n.severity == "error"]
+        assert said.title == title and "DUVO_API_KEY" in said.message  # the fix, where there is room for it
+        assert ".." not in said.message, said.message
+
+
+async def test_a_server_out_of_reach_reads_whole_in_one_line_at_80x24(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app, _service = await open_dashboard(
+        f"http://127.0.0.1:{port}", "dv_some_key_0123456789abcdefghijklmn", tmp_path, (80, 24)
+    )
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "▌" in screen_lines(app)[1], within=10)
+        await pilot.pause(0.3)
+        assert tab_row_notification(app) == "Cannot reach the server"

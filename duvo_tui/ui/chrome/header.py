@@ -119,8 +119,11 @@ class DashboardHeader(Widget):
         if self.connection == "disconnected" and self.retry_at is not None:
             self.refresh()
 
-    def _say(self, message: str, *, severity: SeverityLevel = "information", timeout: float = 4) -> None:
-        self.notify(clean_line(message, 400), severity=severity, timeout=timeout, markup=False)
+    def _say(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float = 4
+    ) -> None:
+        """A notification; ``title`` is a short phrase, what a one-line notification (80x24) shows whole."""
+        self.notify(clean_line(message, 400), title=title, severity=severity, timeout=timeout, markup=False)
 
     def take(
         self, event: ev.BudgetChanged | ev.Connected | ev.ConnectionLost | ev.ConnectionRestored | ev.AuthFailed
@@ -153,7 +156,11 @@ class DashboardHeader(Widget):
                     self.connection = "connected"
             case ev.ConnectionLost():
                 if self.connection != "disconnected":
-                    self._say(f"Cannot reach the server: {event.reason}. Retrying by itself.", severity="warning")
+                    self._say(
+                        f"{event.reason.rstrip('.')}. Retrying by itself.",
+                        title="Cannot reach the server",
+                        severity="warning",
+                    )
                 self.retry_at = time.monotonic() + event.retry_in if event.retry_in > 0 else None
                 self.connection = "disconnected"
             case ev.ConnectionRestored():
@@ -167,10 +174,11 @@ class DashboardHeader(Widget):
                     "Set DUVO_API_KEY (or the profile's api_key in config.toml) to a valid key and start again. "
                     "Nothing is polled meanwhile; r tries the key again."
                     if event.status == 401
-                    else "The key is valid but may not read runs here: use a key made by someone with access to "
-                    "them (DUVO_API_KEY, or the profile's api_key in config.toml), and start again."
+                    else "It is valid, but made by someone without access to these runs: use a key made by "
+                    "someone with access (DUVO_API_KEY, or the profile's api_key in config.toml), and start again."
                 )
-                self._say(f"The API key was refused: {event.message}. {fix}", severity="error", timeout=20)
+                title = "The API key was refused" if event.status == 401 else "The API key may not read runs"
+                self._say(f"{event.message.rstrip('.')}. {fix}", title=title, severity="error", timeout=20)
 
     def connection_words(self) -> str:
         """What the header says of the connection: one phrase, no word twice."""
