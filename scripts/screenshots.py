@@ -72,7 +72,7 @@ async def shoot(emulator, name: str, size: tuple[int, int], keys: list[str], sce
             assert time.monotonic() < deadline, "the demo runs never started"
             await pilot.pause(0.2)
         chosen = next(r for r in started if service.run(r).run.agent_id == agents[scenario])
-        while chosen not in app._requests:
+        while chosen not in app.screen_dashboard.requests:
             assert time.monotonic() < deadline, f"the {scenario} run never asked"
             await pilot.pause(0.2)
         app.screen_dashboard.query_one(RunList).select(chosen)
