@@ -40,6 +40,8 @@ class Served:
     token: str
     demo_api: str | None
     stderr_lines: list[str] = field(default_factory=list)
+    stdout_lines: list[str] = field(default_factory=list)
+    """What it printed after its address (textual-serve prints there what a dashboard wrote to its stderr)."""
 
     @property
     def origin(self) -> str:
@@ -48,6 +50,20 @@ class Served:
     def log(self) -> str:
         return "".join(self.stderr_lines)
 
+    def story(self) -> str:
+        """For a failure's message: the server's processes (each dashboard is a child) and what they printed."""
+        import psutil
+
+        lines = []
+        try:
+            for process in [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children(True)]:
+                with process.oneshot():
+                    command, cpu = " ".join(process.cmdline()[1:5]), sum(process.cpu_times()[:2])
+                    lines.append(f"pid {process.pid} {process.status()} cpu {cpu:.1f}s {command}")
+        except psutil.Error as error:
+            lines.append(f"(processes: {error})")
+        printed = "".join(self.stdout_lines)[-2000:] + "".join(self.stderr_lines)[-2000:]
+        return "\n".join(lines) + "\nprinted:\n" + printed
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -98,8 +114,14 @@ def start_serve(args: list[str], home: Path, *, env: dict[str, str] | None = Non
         process.kill()
         process.wait(timeout=5)
         raise AssertionError(f"serve printed no address: {''.join(seen)}{''.join(stderr_lines)}")
-    # Keep reading stdout so the server never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
     base, _, query = url.partition("?")
     token = query.removeprefix("token=")
-    return Served(process, url, base, token, demo_api, stderr_lines)
+    served = Served(process, url, base, token, demo_api, stderr_lines)
+
+    def drain_stdout() -> None:  # the server never blocks on a full pipe, and what a dashboard printed is kept
+        assert process.stdout is not None
+        for line in process.stdout:
+            served.stdout_lines.append(line)
+
+    threading.Thread(target=drain_stdout, daemon=True).start()
+    return served

@@ -53,9 +53,11 @@ class Screen:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.text = ""
         self._terminal = pyte.Screen(80, 24)
+        self.last_frame_at = time.monotonic()
         self._bytes = pyte.ByteStream(self._terminal)
 
     def feed(self, payload: bytes | str) -> None:
+        self.last_frame_at = time.monotonic()
         if isinstance(payload, bytes):
             self.text += ESCAPES.sub("", self._decoder.decode(payload))
             self._bytes.feed(payload)
@@ -155,7 +157,11 @@ def test_the_printed_address_opens_the_dashboard_and_an_approval_is_answered_wit
 
         # The demo's payment run asks for an approval and its report run asks questions; once both wait,
         # n moves between them: press it until the request pane shows the approval.
-        wait_for_text(page, screen, "◆ 2 waiting", limit=90)
+        try:
+            wait_for_text(page, screen, "◆ 2 waiting", limit=90)
+        except AssertionError as error:
+            silent = time.monotonic() - screen.last_frame_at
+            raise AssertionError(f"{error}\nno frame for {silent:.0f} s; the server:\n{served.story()}") from None
         for _ in range(6):
             mark = len(screen.text)
             page.keyboard.press("n")
