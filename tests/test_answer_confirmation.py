@@ -65,13 +65,18 @@ def _confirmation_read_whole(app, start: str) -> str:
     raise AssertionError(f"no notification starts with {start!r}:\n" + "\n".join(lines))
 
 
+async def open_request(app, pilot, service, agent: str, message: str) -> None:
+    """Start a run of ``agent`` and, once it asks, go to its request with n."""
+    run = await service.start_run(agent, message=message)
+    await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
+    await pilot.press("n")
+    await wait_until(pilot, lambda: _form(app).is_open and _form(app).request.run_id == run.id)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 async def test_the_confirmation_of_three_answers_is_read_whole(emulator, tmp_path, size):
     async with dashboard(emulator, tmp_path, size) as (app, pilot, service):
-        run = await service.start_run(emulator.agents["questions"], message="report")
-        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
-        await pilot.press("n")
-        await wait_until(pilot, lambda: _form(app).is_open and _form(app).request.run_id == run.id)
+        await open_request(app, pilot, service, emulator.agents["questions"], "report")
         await pilot.press("3", "1", "3", "enter", *"the board wants margins by country", "enter")
         await wait_until(pilot, lambda: _form(app).status_text.startswith("✓ Answers sent."))
         # The form keeps the whole summary; the notification is one short line, shown whole at either size.
@@ -83,10 +88,7 @@ async def test_the_confirmation_of_three_answers_is_read_whole(emulator, tmp_pat
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 async def test_an_assignment_with_a_long_name_still_fits_the_confirmation(emulator, tmp_path, size):
     async with dashboard(emulator, tmp_path, size) as (app, pilot, service):
-        run = await service.start_run(emulator.agents["approval_legacy"], message="Pay the invoices")
-        await wait_until(pilot, lambda: run.id in app.screen_dashboard.requests)
-        await pilot.press("n")
-        await wait_until(pilot, lambda: _form(app).is_open and _form(app).request.run_id == run.id)
+        await open_request(app, pilot, service, emulator.agents["approval_legacy"], "Pay the invoices")
         await pilot.press("a", "y")
         await wait_until(pilot, lambda: any("✓ Approved" in line for line in screen_lines(app)))
         _confirmation_read_whole(app, "✓ Approved")

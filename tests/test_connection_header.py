@@ -87,17 +87,22 @@ async def test_a_closed_port_says_unreachable_with_the_next_try(tmp_path, size):
         assert runs(app).total_count == 0
 
 
+async def start_elsewhere(emulator) -> str:
+    """Start a run the way another program on the same key would (plain HTTP, not duvo-tui); its id."""
+    async with httpx.AsyncClient() as other_program:
+        response = await other_program.post(
+            f"{emulator.base_url}/v1/runs",
+            json={"agent_id": emulator.agents["quick"], "message": "started from a script"},
+            headers={"Authorization": f"Bearer {emulator.api_key}"},
+        )
+    return response.json()["run"]["id"]
+
+
 async def test_runs_started_by_another_program_appear_in_the_dashboard(emulator, tmp_path):
     app, _service = await open_dashboard(emulator.base_url, emulator.api_key, tmp_path, (120, 40))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.service_started)
-        async with httpx.AsyncClient() as other_program:
-            response = await other_program.post(
-                f"{emulator.base_url}/v1/runs",
-                json={"agent_id": emulator.agents["quick"], "message": "started from a script"},
-                headers={"Authorization": f"Bearer {emulator.api_key}"},
-            )
-        run_id = response.json()["run"]["id"]
+        run_id = await start_elsewhere(emulator)
         await wait_until(pilot, lambda: runs(app).row(run_id) is not None, within=10)
         row = runs(app).row(run_id)
         assert row.agent == "Daily Health Check" and row.title == "started from a script"
@@ -106,13 +111,7 @@ async def test_runs_started_by_another_program_appear_in_the_dashboard(emulator,
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 async def test_a_key_that_may_not_read_its_profile_but_reads_runs_is_connected(emulator, tmp_path, size):
     emulator.state.forbid("/v1/profile")  # 403 insufficient_scope there, as for a key made without that right
-    async with httpx.AsyncClient() as other_program:
-        response = await other_program.post(
-            f"{emulator.base_url}/v1/runs",
-            json={"agent_id": emulator.agents["quick"], "message": "started from a script"},
-            headers={"Authorization": f"Bearer {emulator.api_key}"},
-        )
-    run_id = response.json()["run"]["id"]
+    run_id = await start_elsewhere(emulator)
     app, _service = await open_dashboard(emulator.base_url, emulator.api_key, tmp_path, size)
     async with app.run_test(size=size, notifications=True) as pilot:
         await wait_until(pilot, lambda: app.service_started)
