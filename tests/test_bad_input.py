@@ -22,7 +22,7 @@ from tests.test_ui_dashboard import dashboard, wait_until
 
 
 def notified(app: Any, fragment: str) -> bool:
-    return any(fragment.lower() in str(n.message).lower() for n in app._notifications)
+    return any(fragment.lower() in f"{n.title} {n.message}".lower() for n in app._notifications)
 
 
 # --- the dashboard -----------------------------------------------------------------------------------------

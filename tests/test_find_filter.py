@@ -28,7 +28,7 @@ async def test_filter_hides_non_matching_messages_and_lets_matching_new_ones_in(
         await wait_until(pilot, lambda: stream.message_count == 40)
 
         await pilot.press("F")  # no search yet: nothing hidden, and the user is told why
-        await wait_until(pilot, lambda: any("Search first" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: any(n.title == "Search first" for n in app._notifications))
         assert stream.message_count == 40
 
         stream.set_search("errors in this slice")

@@ -54,7 +54,7 @@ async def test_choose_a_sandbox_by_id_keep_it_across_runs_then_go_back(emulator,
 async def test_a_bad_or_unknown_sandbox_id_is_said_and_nothing_breaks(emulator, tmp_path):
     async with dashboard(emulator, tmp_path) as (app, pilot, _service):
         await choose(app, pilot, "../../etc passwd")
-        await wait_until(pilot, lambda: any("Not a sandbox id" in str(n.message) for n in app._notifications))
+        await wait_until(pilot, lambda: any(n.title == "Not a sandbox id" and "etc passwd" in n.message for n in app._notifications))
         assert not tree_of(app).chosen
         await choose(app, pilot, "sb_does_not_exist")
         tree = tree_of(app)
@@ -70,7 +70,7 @@ async def test_make_a_new_sandbox_and_upload_into_it(emulator, tmp_path):
         tree = tree_of(app)
         await wait_until(pilot, lambda: tree.chosen and tree.sandbox_id is not None)
         made = tree.sandbox_id
-        assert any(made in str(n.message) and "New sandbox" in str(n.message) for n in app._notifications)
+        assert any(made in n.message and n.title == "New sandbox made" for n in app._notifications)
         await wait_until(pilot, lambda: any("(empty)" in str(c.label) for c in tree.root.children))
         # Uploads go to the sandbox shown: the new one.
         source = tmp_path / "report.txt"

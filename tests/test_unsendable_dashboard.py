@@ -45,10 +45,11 @@ async def test_posting_unencodable_text_notifies_and_keeps_the_draft(emulator, t
 
         box.value = draft
         await pilot.press("enter")
-        expected = f"Not sent: message: contains bytes that are not valid UTF-8 {note}"
+        expected = f"message: contains bytes that are not valid UTF-8 {note}"
         await wait_until(pilot, lambda: any(n.message == expected for n in app._notifications))
 
-        assert next(n for n in app._notifications if n.message == expected).severity == "error"
+        said = next(n for n in app._notifications if n.message == expected)
+        assert said.severity == "error" and said.title == "The message was not sent"
         assert box.value == draft  # what the user typed is kept
         await pilot.pause(0.3)
         assert len(emulator.state.runs[run.id].messages) == sent_before

@@ -234,3 +234,5 @@ class Notice(Event):
     message: str
     level: str = "info"
     extra: dict[str, str] = field(default_factory=dict)
+    title: str = ""
+    """A short phrase (a few words) a one-line notification shows whole; ``message`` holds the details."""

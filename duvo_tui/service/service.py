@@ -212,7 +212,7 @@ class DuvoService:
         if self.store.path is not None:
             exposed = locations.state_exposure(self.store.path.parent)
             if exposed:
-                self._emit(ev.Notice(exposed, level="warning"))
+                self._emit(ev.Notice(exposed, level="warning", title="Saved state readable by others"))
         now = self.clock()
         for tracked in self.store.all():
             self.scheduler.add_run(tracked.id, tracked.status, now)

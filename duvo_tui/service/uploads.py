@@ -74,7 +74,7 @@ class Uploads:
         if not watcher.folder.is_dir():
             detail = "the folder does not exist"
             self.emit(ev.WatchStatus(str(watcher.folder), watcher.sandbox_id, False, detail=detail))
-            self.emit(ev.Notice(f"Not watching {watcher.folder}: it does not exist", level="warning"))
+            self.emit(ev.Notice(f"{watcher.folder} does not exist", level="warning", title="A folder is not watched"))
             return
         try:
             await watcher.watch(self._stop)
@@ -83,7 +83,7 @@ class Uploads:
         except Exception as error:  # the watch must say why it stopped, never vanish
             detail = f"stopped: {error}"
             self.emit(ev.WatchStatus(str(watcher.folder), watcher.sandbox_id, False, detail=detail))
-            self.emit(ev.Notice(f"Watching {watcher.folder} {detail}", level="error"))
+            self.emit(ev.Notice(f"Watching {watcher.folder} {detail}", level="error", title="A folder watch stopped"))
 
     def upload(self, path: Path, sandbox_id: str, dest_dir: str = "/workspace") -> asyncio.Task[Any]:
         """Upload one file chosen by a person into ``dest_dir``; the outcome comes as events."""

@@ -97,15 +97,19 @@ class DuvoApp(App[int]):
 
         return bool(self.profile is not None and self.profile.read_only) or is_read_only(self.service)
 
-    def say(self, message: str, *, severity: SeverityLevel = "information", timeout: float = 4) -> None:
-        """A notification whose text is shown literally."""
-        self.notify(clean_line(message, 400), severity=severity, timeout=timeout, markup=False)
+    def say(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float = 4
+    ) -> None:
+        """A notification whose text is shown literally; ``title`` is what a one-line notification shows whole."""
+        self.notify(
+            clean_line(message, 400), title=clean_line(title, 60), severity=severity, timeout=timeout, markup=False
+        )
 
     def refuse_if_read_only(self, what: str) -> bool:
         if self.read_only:
             from duvo_tui.readonly import refusal
 
-            self.say(refusal(profile_name(self.profile), what), severity="warning")
+            self.say(refusal(profile_name(self.profile), what), title="The profile is read-only", severity="warning")
         return self.read_only
 
     def show_waiting(self, count: int) -> None:
@@ -175,7 +179,7 @@ class DuvoApp(App[int]):
             if self._own_service:
                 await self.service.start()
         except Exception as error:
-            self.say(f"Could not start: {error}", severity="error", timeout=10)
+            self.say(str(error), title="Could not start", severity="error", timeout=10)
             return
         await self.screen_dashboard.opened()
         self.service_started = True
@@ -183,7 +187,7 @@ class DuvoApp(App[int]):
             try:
                 await self._on_ready(self.service)
             except Exception as error:
-                self.say(f"Setup failed: {error}", severity="error", timeout=10)
+                self.say(str(error), title="Setup failed", severity="error", timeout=10)
 
     async def _close_service(self) -> None:
         # Not named _shutdown: that would override App._shutdown, which closes the driver and the widgets.
@@ -219,12 +223,12 @@ class DuvoApp(App[int]):
         try:
             self._save_theme(theme)
         except Exception as error:
-            self.say(f"Theme not saved: {error}", severity="warning")
+            self.say(str(error), title="The theme was not saved", severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Workers catch what they expect; anything else is a bug, shown rather than crashing the app.
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.say(f"Something failed: {event.worker.error!r}", severity="error", timeout=10)
+            self.say(repr(event.worker.error), title="Something failed", severity="error", timeout=10)
 
     # --- the global keys: each asks the pane (or the screen) that does it ----------------------------------
 

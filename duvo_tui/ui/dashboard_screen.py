@@ -245,12 +245,12 @@ class DashboardScreen(Screen):
         host = self.host
         self.ready = True
         if warning := apply_profile_marks(self.header, host.profile, host.service):
-            host.say(warning, severity="warning")
+            host.say(warning, title="Profile colour not used", severity="warning")
         if host.profile is not None and host.profile.watch:
             host.refuse_if_read_only("watch")  # the profile's watched folders are not watched: say so
         host.show_waiting(0)
         for problem in keymap_problems:
-            host.say(f"Key bindings: {problem}", severity="warning", timeout=10)
+            host.say(problem, title="A key binding was not set", severity="warning", timeout=10)
 
     async def opened(self) -> None:
         """The service started: what it knew, where this profile was left, the uploads and watched folders."""
@@ -262,7 +262,7 @@ class DashboardScreen(Screen):
         try:
             await self.sandbox_pane.attach_uploads()
         except Exception as error:
-            self.host.say(f"Uploads unavailable: {error}", severity="warning")
+            self.host.say(str(error), title="Uploads are unavailable", severity="warning")
 
     def _restore(self) -> None:
         """Back where this profile was left (filter, selected run, pane), when that was kept."""
@@ -328,13 +328,16 @@ class DashboardScreen(Screen):
             case ev.Connected() | ev.AuthFailed():
                 self.header.take(event)
             case ev.RunError():
-                self.host.say(f"Run {short_id(event.run_id)}: {event.message}", severity="error")
+                self.host.say(event.message, title=f"Error on run {short_id(event.run_id)}", severity="error")
             case ev.Notice():
                 severity: SeverityLevel = (
                     "warning" if event.level == "warning" else "error" if event.level == "error" else "information"
                 )
                 # A warning (a state folder open to others, say) stays long enough to be read; information goes quickly.
-                self.host.say(event.message, severity=severity, timeout=4 if severity == "information" else 12)
+                title = event.title or {"warning": "Warning", "error": "Error"}.get(severity, "Note")
+                self.host.say(
+                    event.message, title=title, severity=severity, timeout=4 if severity == "information" else 12
+                )
             case ev.WatchStatus() | ev.UploadQueued() | ev.UploadProgress() | ev.UploadFinished() | ev.UploadFailed():
                 self.sandbox_pane.take(event)
 
@@ -362,7 +365,7 @@ class DashboardScreen(Screen):
         try:
             service.focus(run_id)
         except Exception as error:
-            self.host.say(f"Could not focus the run: {error}", severity="warning")
+            self.host.say(str(error), title="Could not focus the run", severity="warning")
         tracked = service.run(run_id) if run_id else None
         messages = list(service.messages(run_id)) if run_id else []
         self.messages_pane.show_run(run_id, messages, tracked.status if tracked else "")

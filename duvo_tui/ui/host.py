@@ -37,11 +37,15 @@ class Host(Protocol):
 
     @property
     def clock(self) -> Callable[[], datetime]:
-        """"Now" for ages and the inbox (tests freeze it)."""
+        """ "Now" for ages and the inbox (tests freeze it)."""
         ...
 
-    def say(self, message: str, *, severity: SeverityLevel = "information", timeout: float = 4) -> None:
-        """A notification whose text is shown literally."""
+    def say(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float = 4
+    ) -> None:
+        """A notification whose text is shown literally. ``title``: a short phrase, all a one-line notification
+        (80x24) shows, read whole there; ``message`` holds the details, shown below it where there is room. A
+        message that fits one line needs no title."""
         ...
 
     def refuse_if_read_only(self, what: str) -> bool:

@@ -51,4 +51,4 @@ class Pane(Widget):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Workers catch what they expect; anything else is a bug, shown rather than crashing the app.
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.host.say(f"Something failed: {event.worker.error!r}", severity="error", timeout=10)
+            self.host.say(repr(event.worker.error), title="Something failed", severity="error", timeout=10)

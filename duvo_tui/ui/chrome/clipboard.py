@@ -54,7 +54,12 @@ def copy_text(app: App[Any], text: str, what: str) -> Path | None:
     try:
         locations.atomic_write(path, text, mode=0o600)
     except OSError as error:
-        app.notify(f"Copied {what} (OSC 52); the fallback file failed: {error}", markup=False, timeout=5)
+        app.notify(
+            f"To the clipboard (OSC 52); the fallback file failed: {error}",
+            title=f"Copied {what}",
+            markup=False,
+            timeout=5,
+        )
         return None
-    app.notify(f"Copied {what} (OSC 52); also in {path}", markup=False, timeout=5)
+    app.notify(f"To the clipboard (OSC 52); also in {path}", title=f"Copied {what}", markup=False, timeout=5)
     return path

@@ -139,7 +139,6 @@ class HumanRequestPane(Pane, VerticalScroll, can_focus=True):
         if self.host.read_only:
             from duvo_tui.service.responder import Outcome
 
-
             self._finished(event.request_id, Outcome("refused", "This profile is read-only: it may not answer."))
             return
         self.run_worker(self._send(event), group="hitl", exit_on_error=False)
@@ -156,7 +155,7 @@ class HumanRequestPane(Pane, VerticalScroll, can_focus=True):
         if form is not None:
             form.post_message(form.Finished(request_id, outcome))
         if not outcome.ok:
-            self.host.say(outcome.message, severity="error", timeout=8)
+            self.host.say(outcome.message, title="The answer was not sent", severity="error", timeout=8)
 
     # --- the inbox --------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.content import Content
 
 from duvo_tui.text import clean_line
+from duvo_tui.ui.chrome.notify import fits_one_line
 from duvo_tui.ui.host import Host
 from duvo_tui.ui.panes import Pane
 from duvo_tui.ui.runs.run_format import RunRow, agent_label, short_id
@@ -225,8 +226,11 @@ class RunsPane(Pane, Vertical):
         except Exception as error:
             self.start_run(request, f"Could not start: {clean_line(str(error), 300)}")
             return
-        self.host.say(f"Started run {short_id(run.id)}")
         row = self.run_list.row(run.id) or self.row_for(run)
+        named = f"✓ Run started · {row.agent}"
+        self.host.say(
+            f"Run {clean_line(run.id, 60)} of {row.agent}", title=named if fits_one_line(named) else "✓ Run started"
+        )
         if request.message and not row.first_message:
             row.first_message = clean_line(request.message, 200)
         self.run_list.upsert(row)
@@ -248,7 +252,7 @@ class RunsPane(Pane, Vertical):
         row = self.run_list.row(run_id)
         if row is not None and row.run.status.is_finished:
             label = row.run.status.label.lower()
-            self.host.say(f"Run {short_id(run_id)} has finished ({label}): there is nothing to stop")
+            self.host.say(f"Run {short_id(run_id)} has finished ({label}).", title="Nothing to stop")
             return
         question = Text.assemble("Stop run ", (short_id(run_id), "bold"), " (", row.agent if row else "?", ")?")
         if row is not None:
@@ -266,9 +270,11 @@ class RunsPane(Pane, Vertical):
         try:
             await self.host.service.stop_run(run_id)
         except Exception as error:
-            self.host.say(f"Could not stop {short_id(run_id)}: {error}", severity="error")
+            self.host.say(str(error), title=f"Could not stop run {short_id(run_id)}", severity="error")
             return
-        self.host.say(f"Asked run {short_id(run_id)} to stop")
+        self.host.say(
+            "Asked the server to stop it; the list shows when it has.", title=f"Stopping run {short_id(run_id)}"
+        )
 
     def refresh_selected(self) -> None:
         """Look at the selected run now (its status and new messages), whatever the polling plan says; while the
@@ -297,7 +303,7 @@ class RunsPane(Pane, Vertical):
         try:
             run = await self.host.service.track(run_id)
         except Exception as error:
-            self.host.say(f"Could not add run {clean_line(run_id, 40)}: {error}", severity="error")
+            self.host.say(f"{clean_line(run_id, 40)}: {error}", title="Could not add the run", severity="error")
             return
         self.run_list.upsert(self.row_for(run))
         self.run_list.select(run.id)

@@ -88,7 +88,7 @@ class SandboxPane(Pane, Vertical):
             return  # cancelled
         wanted = sandbox_id.strip()
         if wanted and (len(wanted) > 200 or any(ch.isspace() or ch == "/" for ch in wanted)):
-            self.host.say(f"Not a sandbox id: {clean_line(wanted, 60)}", severity="error")
+            self.host.say(clean_line(wanted, 60), title="Not a sandbox id", severity="error")
             return
         self.sandbox_tree.choose(wanted or None, self.run_sandbox)
 
@@ -101,11 +101,11 @@ class SandboxPane(Pane, Vertical):
         try:
             sandbox = await self.host.service.create_sandbox()
         except Exception as error:
-            self.host.say(f"Could not make a sandbox: {error}", severity="error")
+            self.host.say(str(error), title="Could not make a sandbox", severity="error")
             return
         self.sandbox_tree.choose(sandbox.sandbox_id)
         expires = f", expires {sandbox.expires_at:%Y-%m-%d %H:%M} UTC" if sandbox.expires_at else ""
-        self.host.say(f"New sandbox {clean_line(sandbox.sandbox_id, 60)}{expires}: uploads go there now")
+        self.host.say(f"{clean_line(sandbox.sandbox_id, 60)}{expires}: uploads go there now", title="New sandbox made")
 
     # --- uploads ----------------------------------------------------------------------------------------
 

@@ -18,10 +18,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.widgets import Input, ProgressBar, Static
 
 from duvo_tui.service import events as ev
 from duvo_tui.text import clean_line
+from duvo_tui.ui.chrome.notify import fits_one_line
 from duvo_tui.ui.sandbox.sandbox_tree import ROOT_PATH, SandboxTree, format_size
 
 __all__ = ["UploadRow", "UploadStatus"]
@@ -120,6 +122,11 @@ class UploadStatus(Vertical):
         self.rows: dict[str, UploadRow] = {}
         self.names: dict[str, str] = {}
         self._last_refresh: dict[str, float] = {}
+        self._typed: set[str] = set()
+        """Local paths a person typed into the upload line and whose outcome is not known yet."""
+        self._asked: dict[str, str] = {}
+        """upload id -> file name, for those uploads: their outcome is told in a notification (a watched
+        folder's files are not: the pane counts them)."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text(""), id="watch-lines")
@@ -146,6 +153,9 @@ class UploadStatus(Vertical):
             self._draw_watches()
         elif isinstance(event, ev.UploadQueued):
             self.names[event.upload_id] = event.dest_path
+            if event.local_path in self._typed:
+                self._typed.discard(event.local_path)
+                self._asked[event.upload_id] = posixpath.basename(event.dest_path)
             self._add_row(UploadRow(event.upload_id, posixpath.basename(event.dest_path), event.size))
         elif isinstance(event, ev.UploadProgress):
             row = self.rows.get(event.upload_id)
@@ -156,12 +166,20 @@ class UploadStatus(Vertical):
             if row is not None:
                 row.done()
             self._refresh_tree(event.sandbox_id, event.dest_path)
+            if (name := self._asked.pop(event.upload_id, None)) is not None:
+                where = f"{clean_line(event.sandbox_id, 40)}:{clean_line(event.dest_path, 120)}"
+                self._tell(f"✓ Uploaded {name}", "✓ File uploaded", f"{name} → {where}")
         elif isinstance(event, ev.UploadFailed):
             row = self.rows.get(event.upload_id)
             if row is not None:
                 row.failed(event.message, event.final)
             if event.final and event.upload_id not in self.rows:
                 self._say(f"Upload failed: {event.message}", error=True)
+            if event.final and (event.upload_id in self._asked or event.local_path in self._typed):
+                self._typed.discard(event.local_path)
+                name = self._asked.pop(event.upload_id, None) or Path(event.local_path).name
+                detail = f"{name}: {event.message}"
+                self._tell(f"Upload failed: {name}", "Upload failed", detail, severity="error")
 
     def _draw_watches(self) -> None:
         text = Text()
@@ -202,6 +220,12 @@ class UploadStatus(Vertical):
         self._last_refresh[folder] = now
         self.post_message(SandboxTree.ListingWanted(sandbox_id, folder))
 
+    def _tell(self, title: str, short: str, detail: str, *, severity: SeverityLevel = "information") -> None:
+        """A notification of an upload's outcome: ``title`` when a one-line notification shows it whole, else
+        ``short``; the details below it."""
+        heading = clean_line(title) if fits_one_line(clean_line(title)) else short
+        self.notify(clean_line(detail, 300), title=heading, severity=severity, timeout=6, markup=False)
+
     def _say(self, message: str, *, error: bool = False) -> None:
         self.query_one("#upload-message", Static).update(
             Text(clean_line(message, 300), style="bold red" if error else "")
@@ -224,6 +248,7 @@ class UploadStatus(Vertical):
         if not sandbox_id:
             self._say("Select a run that has a sandbox first", error=True)
             return
+        self._typed.add(str(path))
         self.upload(path, sandbox_id)
         event.input.value = ""
         self._say(f"Uploading {path.name} to {sandbox_id}")

@@ -395,7 +395,13 @@ class MessageStream(ScrollView, can_focus=True):
             if pattern.search(message_plain_text(self._messages[index])):
                 self.move_cursor(index)
                 return True
-        self.notify(f"No message contains {self._query_text!r}", severity="warning", timeout=2, markup=False)
+        self.notify(
+            f"None contains {self._query_text!r}",
+            title="No message matches",
+            severity="warning",
+            timeout=2,
+            markup=False,
+        )
         return False
 
     def action_search_next(self) -> None:

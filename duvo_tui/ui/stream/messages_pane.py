@@ -78,7 +78,7 @@ class MessagesPane(Pane, Vertical):
 
     @property
     def stream_filter(self) -> StreamFilter:
-        """"Only matching messages" for the run in view."""
+        """ "Only matching messages" for the run in view."""
         if self._filter is None:
             from duvo_tui.ui.stream.stream_filter import StreamFilter
 
@@ -124,7 +124,8 @@ class MessagesPane(Pane, Vertical):
         """Only the matching messages of the run in view, or all again; said in a notification."""
         run_id = self.stream.run_id
         messages = self.host.service.messages(run_id) if run_id else []
-        self.host.say(self.stream_filter.toggle(self.stream, messages))
+        title, detail = self.stream_filter.toggle(self.stream, messages)
+        self.host.say(detail, title=title)
 
     def show_health(self) -> None:
         text = self.stream_health.describe()
@@ -192,7 +193,7 @@ class MessagesPane(Pane, Vertical):
             await self.host.service.post_message(run_id, text)
         except Exception as error:
             self.restore_draft(text)
-            self.host.say(f"Not sent: {error}", severity="error")
+            self.host.say(str(error), title="The message was not sent", severity="error")
             return
         self.host.say("Message sent", timeout=2)
 
@@ -222,9 +223,9 @@ class MessagesPane(Pane, Vertical):
         try:
             atomic_write(target, stream.transcript(), mode=0o600)
         except OSError as error:
-            self.host.say(f"Could not save: {error}", severity="error")
+            self.host.say(str(error), title="Could not save the messages", severity="error")
             return
-        self.host.say(f"Saved {stream.message_count} messages to {target}")
+        self.host.say(f"In {target}", title=f"Saved {stream.message_count} messages")
 
     def copy_page(self) -> None:
         from duvo_tui.ui.chrome.clipboard import copy_text, visible_text

@@ -36,22 +36,22 @@ class StreamFilter:
         pattern = re.compile(re.escape(self.query), re.IGNORECASE)
         return [m for m in messages if pattern.search(message_plain_text(m))]
 
-    def toggle(self, stream: MessageStream, messages: Sequence[Message]) -> str:
+    def toggle(self, stream: MessageStream, messages: Sequence[Message]) -> tuple[str, str]:
         """Switch "only matching" on (using the stream's search text) or off, given the run's ``messages``;
-        what to tell the person."""
+        what to tell the person: a short title and the details."""
         run_id = stream.run_id
         if self.active_for(run_id):
             self.query = ""
             stream.set_messages(run_id, list(messages))
-            return "Showing every message"
+            return "Showing every message", "F shows only the matching ones again"
         query = stream.search_query
         if not run_id or not query:
-            return "Search first (/ in the messages pane), then F shows only the matching messages"
+            return "Search first", "/ in the messages pane searches; then F shows only the matching messages"
         self.run_id, self.query = run_id, query
         shown = self.matching(messages)
         stream.set_messages(run_id, shown)
         stream.set_search(query)  # keep the matches highlighted
-        return f"Showing {len(shown)} messages that contain {query!r} (F again: all)"
+        return f"Showing {len(shown)} matching", f"The messages that contain {query!r} (F again: all)"
 
     def append(self, stream: MessageStream, event: MessagesAppended) -> None:
         """Add the event's messages to ``stream``, through the filter when it is on."""
