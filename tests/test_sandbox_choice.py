@@ -54,7 +54,9 @@ async def test_choose_a_sandbox_by_id_keep_it_across_runs_then_go_back(emulator,
 async def test_a_bad_or_unknown_sandbox_id_is_said_and_nothing_breaks(emulator, tmp_path):
     async with dashboard(emulator, tmp_path) as (app, pilot, _service):
         await choose(app, pilot, "../../etc passwd")
-        await wait_until(pilot, lambda: any(n.title == "Not a sandbox id" and "etc passwd" in n.message for n in app._notifications))
+        await wait_until(
+            pilot, lambda: any(n.title == "Not a sandbox id" and "etc passwd" in n.message for n in app._notifications)
+        )
         assert not tree_of(app).chosen
         await choose(app, pilot, "sb_does_not_exist")
         tree = tree_of(app)

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 
+from duvo_tui.api.status import RunStatus
 from duvo_tui.text import clean_line
 from duvo_tui.ui.chrome.notify import fits_one_line
 from duvo_tui.ui.host import Host
@@ -100,11 +101,24 @@ class RunsPane(Pane, Vertical):
             case ev.RunAdded():
                 self.run_list.upsert(self.row_for(event.run, event.agent_name))
             case ev.RunChanged():
-                self.run_list.upsert(self.row_for(event.run))
+                row = self.row_for(event.run)
+                self.run_list.upsert(row)
+                if event.run.status == RunStatus.FAILED and event.previous_status not in (None, RunStatus.FAILED):
+                    self._say_failed(row)
             case ev.RunRemoved():
                 self.run_list.remove_run(event.run_id)
                 self.waiting.discard(event.run_id)
         self.refresh_title()
+
+    def _say_failed(self, row: RunRow) -> None:
+        """A run seen failing: said wherever the person is (at 80x24 the list may not be in view)."""
+        named = f"✗ Run failed · {row.agent}"
+        self.host.say(
+            f"Run {short_id(row.run.id)} of {row.agent}: its messages (pane 2) say why",
+            title=named if fits_one_line(named) else "✗ Run failed",
+            severity="error",
+            timeout=8,
+        )
 
     def first_message(self, event: ev.MessagesAppended) -> bool:
         """Keep a run's first message (its title when it has none); True when the row changed."""
