@@ -21,9 +21,9 @@ async def test_x_on_a_finished_run_says_it_has_finished(emulator, tmp_path, size
         await wait_until(pilot, lambda: app.screen_dashboard.selected == run.id)
         runs(app).focus()
         await pilot.press("x")
-        await wait_until(pilot, lambda: "has finished" in screen_text(app))
+        await wait_until(pilot, lambda: "Nothing to stop" in screen_text(app))
         assert not isinstance(app.screen, ConfirmScreen)
         shown = screen_text(app)
-        assert "Stop run" not in shown and "Asked run" not in shown, shown
-        said = [str(n.message) for n in app._notifications]
-        assert any("has finished (completed): there is nothing to stop" in m for m in said), said
+        assert "Stop run" not in shown and "Stopping run" not in shown, shown
+        said = [(n.title, str(n.message)) for n in app._notifications]
+        assert any(t == "Nothing to stop" and "has finished (completed)." in m for t, m in said), said

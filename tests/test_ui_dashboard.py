@@ -199,7 +199,7 @@ async def test_add_a_run_by_id_and_browse_its_sandbox(emulator, tmp_path):
         await wait_until(pilot, lambda: bool(app.screen.query("#prompt")))
         app.screen.query_one("#prompt").value = "00000000-0000-4000-8000-000000000000"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any("Could not add" in str(n.message) for n in app._notifications))
+        await wait_until(pilot, lambda: any(n.title == "Could not add the run" for n in app._notifications))
         assert app.is_running and runs(app).row("00000000-0000-4000-8000-000000000000") is None
         await pilot.press("a")
         await wait_until(pilot, lambda: bool(app.screen.query("#prompt")))
