@@ -37,7 +37,7 @@ class Host(Protocol):
 
     @property
     def clock(self) -> Callable[[], datetime]:
-        """ "Now" for ages and the inbox (tests freeze it)."""
+        """"Now" for ages and the inbox (tests freeze it)."""
         ...
 
     def say(
