@@ -120,18 +120,18 @@ class HumanRequestPane(Pane, VerticalScroll, can_focus=True):
         self.call_after_refresh(self._keys_to_form)
 
     def _keys_to_form(self) -> None:
-        form = self._form()
-        if self.has_focus and form is not None and form.request is not None:
-            form.focus(scroll_visible=False)  # the form scrolls itself to the question it hands focus to
+        if self.has_focus:
+            self.focus_control()
 
     def focus_control(self) -> None:
-        """Put the keys on the pane's main control: the answering form when it shows a request, else the pane."""
-        for widget in self.query_one("#human-request").query("*"):
-            if widget.focusable:
-                # The form scrolls itself: to the question it hands focus to, or to what became of it.
-                widget.focus(scroll_visible=False)
-                return
-        self.focus()
+        """Put the keys on the pane's main control: the answering form when it shows a request, else the pane
+        (which hands them on once its form shows one)."""
+        form = self._form()
+        if form is not None and form.request is not None:
+            # The form scrolls itself: to the question it hands focus to, or to what became of it.
+            form.focus(scroll_visible=False)
+        else:
+            self.focus()
 
     def on_human_request_form_submit(self, event: HumanRequestForm.Submit) -> None:
         """Send the form's answer in a worker; its one outcome goes back to the form."""
